@@ -18,7 +18,7 @@ ZooKeeper ensemble), with bundled marathon and chronos frameworks.`,
 		return usageError{err}
 	})
 	root.AddCommand(
-		newVersionCmd(),
+		newVersionCmd(), newCoordCmd(), newBenchCmd(),
 	)
 	return root
 }

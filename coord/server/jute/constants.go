@@ -138,5 +138,6 @@ const (
 	AddWatchPersistentRecursive int32 = 1
 )
 
-// MaxBufferDefault is jute.maxbuffer's default: the largest frame accepted.
-const MaxBufferDefault = 1024 * 1024
+// MaxBufferDefault is jute.maxbuffer's default (1 MiB less one byte, as
+// ZooKeeper sets it): the largest request frame accepted.
+const MaxBufferDefault = 0xfffff

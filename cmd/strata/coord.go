@@ -1,0 +1,197 @@
+package main
+
+import (
+	"fmt"
+	"log/slog"
+	"net"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+
+	"github.com/strata-dc/strata/coord/server"
+	"github.com/strata-dc/strata/coord/server/zoocfg"
+)
+
+func newCoordCmd() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "coord",
+		Short: "The coordination service (ZooKeeper wire protocol)",
+	}
+	cmd.AddCommand(newCoordServeCmd())
+	return cmd
+}
+
+type coordServeFlags struct {
+	config        string
+	dataDir       string
+	dataLogDir    string
+	clientPort    int
+	clientAddress string
+	tickTime      time.Duration
+	minSession    time.Duration
+	maxSession    time.Duration
+	maxClientCnxn int
+	whitelist     string
+	adminAddress  string
+	forceSync     bool
+	snapCount     int
+	snapRetain    int
+	superDigest   string
+	containerScan time.Duration
+	logLevel      string
+}
+
+func newCoordServeCmd() *cobra.Command {
+	var f coordServeFlags
+	cmd := &cobra.Command{
+		Use:   "serve",
+		Short: "Run the embedded ZooKeeper-compatible server",
+		Long: `Run Strata's embedded coordination server. It speaks ZooKeeper's client wire
+protocol, so zkCli.sh, go-zookeeper, Curator and Strata's own daemons use it
+unchanged. It reads a standard zoo.cfg (--config) and flags of the same names;
+a flag given on the command line wins over the file.
+
+It is a standalone server: for an ensemble, run Apache ZooKeeper and point
+Strata at it with --zk zk://host1:2181,host2:2181,host3:2181/strata.`,
+		Example: `  strata coord serve
+  strata coord serve --data-dir /var/lib/strata/coord --client-port 2181
+  strata coord serve --config /etc/zookeeper/conf/zoo.cfg`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			cfg, err := f.serverConfig(cmd.Flags())
+			if err != nil {
+				return usageError{err}
+			}
+			var level slog.Level
+			if err := level.UnmarshalText([]byte(f.logLevel)); err != nil {
+				return usageError{fmt.Errorf("--log-level: %w", err)}
+			}
+			cfg.Logger = newLogger(cmd.ErrOrStderr(), level)
+			cfg.Version = buildVersion()
+			srv, err := server.New(cfg)
+			if err != nil {
+				return usageError{err}
+			}
+			if err := srv.Start(); err != nil {
+				return err
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "strata coord serving ZooKeeper protocol on %s (data %s)\n", srv.Addr(), cfg.DataDir)
+			if a := srv.AdminAddr(); a != nil {
+				fmt.Fprintf(cmd.OutOrStdout(), "metrics on http://%s/metrics\n", a)
+			}
+			return srv.Run(cmd.Context())
+		},
+	}
+	fl := cmd.Flags()
+	fl.StringVar(&f.config, "config", "", "a zoo.cfg to read (flags given explicitly override it)")
+	fl.StringVar(&f.dataDir, "data-dir", ".strata/coord", "where snapshots live (zoo.cfg dataDir)")
+	fl.StringVar(&f.dataLogDir, "data-log-dir", "", "where the transaction log lives (zoo.cfg dataLogDir; default: --data-dir)")
+	fl.IntVar(&f.clientPort, "client-port", 2181, "client port (zoo.cfg clientPort)")
+	fl.StringVar(&f.clientAddress, "client-port-address", "127.0.0.1", "address to bind (zoo.cfg clientPortAddress)")
+	fl.DurationVar(&f.tickTime, "tick-time", 2*time.Second, "the basic time unit (zoo.cfg tickTime)")
+	fl.DurationVar(&f.minSession, "min-session-timeout", 0, "smallest session timeout granted (default 2×tick)")
+	fl.DurationVar(&f.maxSession, "max-session-timeout", 0, "largest session timeout granted (default 20×tick)")
+	fl.IntVar(&f.maxClientCnxn, "max-client-cnxns", 60, "connections allowed from one IP, 0 = unlimited (zoo.cfg maxClientCnxns)")
+	fl.StringVar(&f.whitelist, "4lw-whitelist", "srvr", "four-letter words allowed, comma-separated, * for all (zoo.cfg 4lw.commands.whitelist)")
+	fl.StringVar(&f.adminAddress, "admin-address", "", "serve Prometheus /metrics on this host:port")
+	fl.BoolVar(&f.forceSync, "force-sync", true, "fsync the log before acknowledging writes (zoo.cfg forceSync)")
+	fl.IntVar(&f.snapCount, "snap-count", 100000, "transactions between snapshots (zoo.cfg snapCount)")
+	fl.IntVar(&f.snapRetain, "autopurge-snap-retain-count", 3, "snapshots kept when purging (min 3)")
+	fl.StringVar(&f.superDigest, "super-digest", "", "super:<base64 sha1> digest that bypasses ACLs (zookeeper.DigestAuthenticationProvider.superDigest)")
+	fl.DurationVar(&f.containerScan, "container-check-interval", time.Minute, "how often empty containers and expired TTL nodes are removed (znode.container.checkIntervalMs)")
+	fl.StringVar(&f.logLevel, "log-level", "info", "debug, info, warn or error")
+	return cmd
+}
+
+// serverConfig layers defaults, then zoo.cfg, then flags set explicitly.
+func (f *coordServeFlags) serverConfig(fl *pflag.FlagSet) (server.Config, error) {
+	zc := zoocfg.Default()
+	zc.DataDir = f.dataDir
+	zc.ClientPortAddress = f.clientAddress
+	if f.config != "" {
+		loaded, err := zoocfg.Load(f.config)
+		if err != nil {
+			return server.Config{}, err
+		}
+		zc = loaded
+		if zc.ClientPortAddress == "" && !fl.Changed("client-port-address") {
+			// zoo.cfg without clientPortAddress binds every interface in
+			// ZooKeeper; we do the same, as the file asks for.
+			zc.ClientPortAddress = "0.0.0.0"
+		}
+	}
+	set := func(name string, apply func()) {
+		if f.config == "" || fl.Changed(name) {
+			apply()
+		}
+	}
+	set("data-dir", func() { zc.DataDir = f.dataDir })
+	set("data-log-dir", func() {
+		if f.dataLogDir != "" {
+			zc.DataLogDir = f.dataLogDir
+		}
+	})
+	set("client-port", func() { zc.ClientPort = f.clientPort })
+	set("client-port-address", func() { zc.ClientPortAddress = f.clientAddress })
+	set("tick-time", func() { zc.TickTime = f.tickTime })
+	set("min-session-timeout", func() {
+		if f.minSession > 0 {
+			zc.MinSessionTimeout = f.minSession
+		}
+	})
+	set("max-session-timeout", func() {
+		if f.maxSession > 0 {
+			zc.MaxSessionTimeout = f.maxSession
+		}
+	})
+	set("max-client-cnxns", func() { zc.MaxClientCnxns = f.maxClientCnxn })
+	set("4lw-whitelist", func() { zc.FourLetterWhitelist = splitList(f.whitelist) })
+	set("admin-address", func() { zc.AdminAddress = f.adminAddress })
+	set("force-sync", func() { zc.ForceSync = f.forceSync })
+	set("snap-count", func() { zc.SnapCount = f.snapCount })
+	set("autopurge-snap-retain-count", func() { zc.AutopurgeSnapRetainCount = f.snapRetain })
+	set("super-digest", func() { zc.SuperDigest = f.superDigest })
+	if !fl.Changed("min-session-timeout") && f.config == "" {
+		zc.MinSessionTimeout = 0
+	}
+	if !fl.Changed("max-session-timeout") && f.config == "" {
+		zc.MaxSessionTimeout = 0
+	}
+	if zc.DataLogDir == "" {
+		zc.DataLogDir = zc.DataDir
+	}
+	if err := zc.Validate(); err != nil {
+		return server.Config{}, err
+	}
+	if zc.ClientPort < 0 || zc.ClientPort > 65535 {
+		return server.Config{}, fmt.Errorf("--client-port %d: must be 0-65535", zc.ClientPort)
+	}
+	return server.Config{
+		DataDir:                zc.DataDir,
+		DataLogDir:             zc.DataLogDir,
+		ClientAddress:          net.JoinHostPort(zc.ClientPortAddress, strconv.Itoa(zc.ClientPort)),
+		AdminAddress:           zc.AdminAddress,
+		TickTime:               zc.TickTime,
+		MinSessionTimeout:      zc.MinSessionTimeout,
+		MaxSessionTimeout:      zc.MaxSessionTimeout,
+		MaxClientCnxns:         zc.MaxClientCnxns,
+		FourLetterWords:        zc.FourLetterWhitelist,
+		SnapCount:              zc.SnapCount,
+		SnapRetainCount:        zc.AutopurgeSnapRetainCount,
+		ForceSync:              zc.ForceSync,
+		MaxBuffer:              zc.JuteMaxBuffer,
+		SuperDigest:            zc.SuperDigest,
+		ContainerCheckInterval: f.containerScan,
+	}, nil
+}
+
+func splitList(s string) []string {
+	var out []string
+	for _, w := range strings.FieldsFunc(s, func(r rune) bool { return r == ',' || r == ' ' }) {
+		out = append(out, strings.TrimSpace(w))
+	}
+	return out
+}

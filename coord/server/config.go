@@ -1,0 +1,98 @@
+package server
+
+import (
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/strata-dc/strata/coord/server/jute"
+	"github.com/strata-dc/strata/coord/server/storage"
+)
+
+// Config is what the server needs to run. `strata coord serve` fills it
+// from zoo.cfg and flags (package zoocfg); tests fill it directly.
+type Config struct {
+	DataDir    string // snapshots
+	DataLogDir string // transaction logs; defaults to DataDir
+
+	// ClientAddress is host:port to listen on; port 0 picks a free one.
+	ClientAddress string
+	// AdminAddress serves Prometheus /metrics when set.
+	AdminAddress string
+
+	TickTime          time.Duration
+	MinSessionTimeout time.Duration // default 2×TickTime
+	MaxSessionTimeout time.Duration // default 20×TickTime
+	MaxClientCnxns    int           // per client IP; 0 = unlimited
+	FourLetterWords   []string      // whitelist; "*" allows all
+	SnapCount         int           // txns between snapshots
+	SnapRetainCount   int           // snapshots kept by purge (min 3)
+	ForceSync         bool          // fsync the log before acknowledging (on unless benchmarking)
+	MaxBuffer         int           // jute.maxbuffer: largest request frame
+	SuperDigest       string        // "super:<base64 sha1>" to let a digest user bypass ACLs
+
+	// OutstandingLimit bounds requests in flight per connection before the
+	// server stops reading from it (back-pressure).
+	OutstandingLimit int
+	// ContainerCheckInterval is how often empty containers and expired TTL
+	// nodes are looked for (ZooKeeper's znode.container.checkIntervalMs).
+	ContainerCheckInterval time.Duration
+
+	// FS is the file layer under the log and snapshots; nil is the OS.
+	FS     storage.FS
+	Logger *slog.Logger
+	// Version is reported by srvr/stat/mntr.
+	Version string
+}
+
+func (c *Config) setDefaults() {
+	if c.DataLogDir == "" {
+		c.DataLogDir = c.DataDir
+	}
+	if c.ClientAddress == "" {
+		c.ClientAddress = "127.0.0.1:2181"
+	}
+	if c.TickTime <= 0 {
+		c.TickTime = 2 * time.Second
+	}
+	if c.MinSessionTimeout <= 0 {
+		c.MinSessionTimeout = 2 * c.TickTime
+	}
+	if c.MaxSessionTimeout <= 0 {
+		c.MaxSessionTimeout = 20 * c.TickTime
+	}
+	if c.SnapCount <= 0 {
+		c.SnapCount = 100000
+	}
+	if c.SnapRetainCount < 3 {
+		c.SnapRetainCount = 3
+	}
+	if c.MaxBuffer <= 0 {
+		c.MaxBuffer = jute.MaxBufferDefault
+	}
+	if c.OutstandingLimit <= 0 {
+		c.OutstandingLimit = 1000
+	}
+	if c.ContainerCheckInterval <= 0 {
+		c.ContainerCheckInterval = time.Minute
+	}
+	if c.FourLetterWords == nil {
+		c.FourLetterWords = []string{"srvr"}
+	}
+	if c.Logger == nil {
+		c.Logger = slog.Default()
+	}
+	if c.Version == "" {
+		c.Version = "devel"
+	}
+}
+
+func (c *Config) validate() error {
+	if c.DataDir == "" {
+		return fmt.Errorf("dataDir: required")
+	}
+	if c.MinSessionTimeout > c.MaxSessionTimeout {
+		return fmt.Errorf("minSessionTimeout %v is above maxSessionTimeout %v", c.MinSessionTimeout, c.MaxSessionTimeout)
+	}
+	return nil
+}
