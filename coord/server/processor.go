@@ -22,11 +22,11 @@ const (
 
 // request is what a connection's reader hands the processor.
 type request struct {
-	kind    reqKind
-	c       *conn
-	xid     int32
-	op      int32
-	body    jute.Record
+	kind      reqKind
+	c         *conn
+	xid       int32
+	op        int32
+	body      jute.Record
 	connect   *jute.ConnectRequest
 	unknown   bool // an op code ZooKeeper doesn't have
 	malformed bool // a body that didn't decode (or an op not served)

@@ -219,7 +219,7 @@ func startJava(t testing.TB, java, dir, mainClass, cfg, addr string) (*process, 
 		"-Dzookeeper.admin.enableServer=false",
 		"-Dzookeeper.4lw.commands.whitelist=*",
 		fmt.Sprintf("-Dznode.container.checkIntervalMs=%d", ContainerCheckInterval.Milliseconds()),
-		"-Dzookeeper.DigestAuthenticationProvider.superDigest=" + SuperDigest,
+		"-Dzookeeper.DigestAuthenticationProvider.superDigest="+SuperDigest,
 		"-Dzookeeper.cnxTimeout=1000", // ensemble members find each other sooner
 		"-Dorg.slf4j.simpleLogger.defaultLogLevel=info",
 		"-cp", classpath, mainClass, cfgPath)
