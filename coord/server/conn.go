@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -66,6 +67,14 @@ type conn struct {
 	maxLat       atomic.Int64
 	sumLat       atomic.Int64
 	countLat     atomic.Int64
+
+	// Shared with the reader goroutine for fast-path reads: the identity
+	// the processor last published, how many of this connection's
+	// requests the processor has not yet handled, and when the client was
+	// last heard from outside the processor (unix ns).
+	ident    atomic.Pointer[identity]
+	slow     atomic.Int64
+	lastSeen atomic.Int64
 
 	// Owned by the processor goroutine.
 	session   int64
@@ -299,6 +308,7 @@ func (c *conn) readLoop() {
 			return
 		}
 		req.c = c
+		req.start = time.Now()
 		// Back-pressure: at most OutstandingLimit requests in flight, and
 		// no more reading while the client leaves replies unread.
 		if !c.acquire() {
@@ -317,8 +327,25 @@ func (c *conn) readLoop() {
 				return
 			}
 		}
+		if id := c.ident.Load(); id != nil && c.s.fastRead(c, id, req) {
+			continue
+		}
+		c.slow.Add(1)
 		c.s.submit(req)
 	}
+}
+
+// identity is an immutable copy of who a connection is, published by the
+// processor for the reader's fast path.
+type identity struct {
+	session int64
+	auth    []jute.Id
+	super   bool
+}
+
+// publish copies the processor-owned identity for the reader.
+func (c *conn) publish() {
+	c.ident.Store(&identity{session: c.session, auth: slices.Clone(c.auth), super: c.super})
 }
 
 // acquire takes a slot for one request in flight; false once the

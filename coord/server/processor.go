@@ -54,13 +54,21 @@ func (s *Server) process() {
 	for {
 		select {
 		case r := <-s.reqs:
+			s.treeMu.Lock()
 			s.handle(r)
+			s.treeMu.Unlock()
 		case now := <-expiry.C:
+			s.treeMu.Lock()
 			s.expireSessions(now)
+			s.treeMu.Unlock()
 		case now := <-containers.C:
+			s.treeMu.Lock()
 			s.cleanContainers(now)
+			s.treeMu.Unlock()
 		case f := <-s.calls:
+			s.treeMu.Lock()
 			f()
+			s.treeMu.Unlock()
 		case <-s.stopping:
 			return
 		}
@@ -134,6 +142,7 @@ func (s *Server) handshake(c *conn, req *jute.ConnectRequest) {
 		s.logTxn(res.Zxid, res.Txn)
 		s.sessions[id] = &session{timeout: to, deadline: now.Add(to), owner: c}
 		c.session, c.timeout = id, toMs
+		c.publish()
 		s.log.Debug("session established", "session", hexID(id), "timeout", to, "remote", c.remote)
 		s.rel.push(pending{need: res.Zxid, c: c, reply: out{raw: connectReply(c, &jute.ConnectResponse{
 			TimeOut: toMs, SessionID: id, Passwd: passwd}), done: true}})
@@ -162,6 +171,7 @@ func (s *Server) handshake(c *conn, req *jute.ConnectRequest) {
 	}
 	st.owner, st.timeout, st.deadline = c, to, now.Add(to)
 	c.session, c.timeout = req.SessionID, toMs
+	c.publish()
 	s.rel.push(pending{need: s.tree.LastZxid(), c: c, reply: out{raw: connectReply(c, &jute.ConnectResponse{
 		TimeOut: toMs, SessionID: req.SessionID, Passwd: passwd}), done: true}})
 }
@@ -195,6 +205,9 @@ func (s *Server) newSessionID() int64 {
 
 func (s *Server) op(r *request) {
 	c := r.c
+	// Pushed (or dropped) by the time this returns, under treeMu: the
+	// reader may take the fast path for this connection again.
+	defer c.slow.Add(-1)
 	if c.session == 0 || c.isClosed() {
 		return
 	}
@@ -308,6 +321,7 @@ func (s *Server) addAuth(c *conn, a *jute.AuthPacket, p *pending) {
 		add(jute.Id{Scheme: "super", ID: ""})
 	}
 	s.tree.SetAuth(c.session, c.auth, c.super)
+	c.publish()
 }
 
 func (s *Server) whoAmI(c *conn) *jute.WhoAmIResponse {
@@ -357,6 +371,15 @@ func (s *Server) logTxn(zxid int64, txn []byte) {
 
 func (s *Server) expireSessions(now time.Time) {
 	for id, st := range s.sessions {
+		if st.owner != nil {
+			// Fast-path reads don't pass through here; they leave
+			// their mark on the connection instead.
+			if seen := st.owner.lastSeen.Load(); seen != 0 {
+				if d := time.Unix(0, seen).Add(st.timeout); d.After(st.deadline) {
+					st.deadline = d
+				}
+			}
+		}
 		if now.Before(st.deadline) {
 			continue
 		}
@@ -385,3 +408,32 @@ func (s *Server) cleanContainers(now time.Time) {
 }
 
 func hexID(id int64) string { return fmt.Sprintf("0x%x", id) }
+
+// fastRead answers a watchless read on the connection's reader goroutine,
+// under treeMu for reading, when none of the connection's earlier requests
+// is still waiting for the processor: then nothing it sent before can be
+// overtaken. The reply goes to the releaser while treeMu is held, so it is
+// queued after every write it could have observed (and those writes' watch
+// events), and it waits for their durability like any other reply.
+func (s *Server) fastRead(c *conn, id *identity, r *request) bool {
+	if r.unknown || r.malformed || c.slow.Load() != 0 {
+		return false
+	}
+	now := time.Now()
+	ctx := tree.Ctx{Session: id.session, Auth: id.auth, Super: id.super, Now: now.UnixMilli()}
+	s.treeMu.RLock()
+	defer s.treeMu.RUnlock()
+	res, ok := s.tree.PureRead(ctx, r.op, r.body)
+	if !ok {
+		return false
+	}
+	c.lastSeen.Store(now.UnixNano())
+	if r.xid >= 0 {
+		c.lastCxid.Store(int64(r.xid))
+	}
+	c.lastOp.Store(flw.OpName(r.op))
+	need := s.tree.LastZxid()
+	s.rel.push(pending{need: need, c: c, start: r.start, op: r.op, reply: out{
+		hdr: jute.ReplyHeader{Xid: r.xid, Zxid: need, Err: res.Err}, body: res.Resp, done: true}})
+	return true
+}

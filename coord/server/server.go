@@ -33,7 +33,10 @@ type Server struct {
 	failed   chan error
 	started  time.Time
 
-	// Owned by the processor goroutine after Start.
+	// Owned by the processor goroutine after Start. treeMu lets readers
+	// run pure reads on their own goroutines: the processor holds it for
+	// writing while it handles anything, readers hold it for reading.
+	treeMu      sync.RWMutex
 	tree        *tree.Tree
 	sessions    map[int64]*session
 	nextSession int64

@@ -286,6 +286,10 @@ func (l *Log) syncLoop() {
 			return
 		}
 		last := b.last
+		if cap(b.buf) > 1<<20 && len(b.buf) < cap(b.buf)/8 {
+			// A burst grew the buffer; do not keep megabytes for a trickle.
+			b.buf = make([]byte, batchHeaderSize, 64<<10)
+		}
 		b.reset()
 		l.spare = b
 		st := &l.stats

@@ -125,6 +125,25 @@ func (m *model) live(ffs *FaultFS, opts Options, p lifePlan) error {
 			}
 		}
 	}()
+	// The cutter: unless the cut is armed at a file operation, it cuts once
+	// the log is durable up to a random target while the writer streams on,
+	// so the cut tends to land inside the syncer's write or fsync.
+	writerDone := false
+	cutErr := make(chan error, 1)
+	if p.cutAtOp == 0 {
+		target := m.floor + 1 + int64(m.rng.IntN(p.appends))
+		go func() {
+			dmu.Lock()
+			for durable.Load() < target && !writerDone {
+				dcond.Wait()
+			}
+			dmu.Unlock()
+			cutErr <- ffs.PowerCut(p.torn)
+			dmu.Lock()
+			dcond.Broadcast()
+			dmu.Unlock()
+		}()
+	}
 	// The writer.
 	for i := 1; i <= p.appends; i++ {
 		m.mu.Lock()
@@ -154,7 +173,15 @@ func (m *model) live(ffs *FaultFS, opts Options, p lifePlan) error {
 			break
 		}
 	}
-	if ffs.Cuts() == cutsBefore {
+	dmu.Lock()
+	writerDone = true
+	dcond.Broadcast()
+	dmu.Unlock()
+	if p.cutAtOp == 0 {
+		if err := <-cutErr; err != nil {
+			return err
+		}
+	} else if ffs.Cuts() == cutsBefore {
 		if err := ffs.PowerCut(p.torn); err != nil {
 			return err
 		}
@@ -223,7 +250,7 @@ func powerCutRun(t *testing.T, seed int64, lives int, noSync bool) error {
 }
 
 func TestPowerCut(t *testing.T) {
-	seeds, lives := 12, 16
+	seeds, lives := 20, 16
 	if testing.Short() {
 		seeds, lives = 4, 8
 	}
@@ -285,6 +312,7 @@ func TestPowerCutAtEveryStep(t *testing.T) {
 			}
 			l.Close()
 			if !fired {
+				t.Logf("torn %v: cut at each of %d file operations", torn, n-1)
 				if n < 50 {
 					t.Fatalf("only %d file operations in a life: the workload is too small to mean much", n)
 				}
