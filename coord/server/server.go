@@ -87,6 +87,11 @@ func (s *Server) Start() error {
 		SnapDir:   s.cfg.DataDir,
 		NoSync:    !s.cfg.ForceSync,
 		OnDurable: s.rel.advance,
+		// A failed fsync stops the log for good (retrying could claim
+		// durability it doesn't have); the server stops with it rather
+		// than leave writers waiting forever. ZooKeeper exits likewise.
+		OnFailure: s.fatal,
+		Logger:    s.log,
 	})
 	if err != nil {
 		return fmt.Errorf("open transaction log in %s: %w", s.cfg.DataLogDir, err)

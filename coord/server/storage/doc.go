@@ -13,7 +13,7 @@
 //	// meanwhile the syncer goroutine: take everything appended so far as one
 //	// batch, one write + one fdatasync, then opts.OnDurable(lastZxidOfBatch):
 //	// only now may the server answer those clients.
-//	l.Snapshot(zxid, 3, tree.WriteTo) // now and then: write, fsync, rename, purge
+//	l.Snapshot(zxid, 3, writeTree)   // now and then: temp file, fsync, rename, purge
 //	l.Close()
 //
 // Log files (log.<first zxid>) hold checksummed batches; the batch is the
