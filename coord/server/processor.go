@@ -299,8 +299,9 @@ func (s *Server) malformed(r *request, p *pending) {
 // super digest lifts ACL checks, anything else fails the auth and — as
 // ZooKeeper does — ends the connection.
 func (s *Server) addAuth(c *conn, a *jute.AuthPacket, p *pending) {
-	p.reply.hdr.Xid = jute.XidAuth
-	p.zxidFixed = true // ZooKeeper answers addAuth with zxid 0
+	// The reply echoes the request's xid (go-zookeeper sends a positive
+	// one; ZooKeeper's own client -4) and carries zxid 0, as ZooKeeper's.
+	p.zxidFixed = true
 	if a.Scheme != "digest" {
 		p.reply.hdr.Err = jute.ErrAuthFailed
 		p.reply.close = true
