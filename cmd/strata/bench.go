@@ -101,6 +101,7 @@ and prints one table with a column per server and ratios to the first:
 	f.IntVar(&cfg.Sessions, "sessions", bench.DefaultSessions, "sessions of the spread async phases")
 	f.IntVar(&cfg.SessionsInFlight, "sessions-in-flight", bench.DefaultSessionsInFlight, "requests in flight over all sessions of the spread phases")
 	f.StringVar(&cfg.Root, "root", "", "znode to work under; must not exist, deleted afterwards (default: a unique /strata-bench-…)")
+	f.IntVar(&cfg.Rounds, "rounds", 1, "run every target this many times, alternating their order, and report medians")
 	f.IntVar(&cfg.Znodes, "znodes", 0, "create this many small znodes first and report the server's RSS (needs --pid)")
 	f.DurationVar(&cfg.SessionTimeout, "session-timeout", bench.DefaultSessionTimeout, "session timeout asked of the server")
 	f.StringVarP(&output, "output", "o", "table", "output format: table, json or markdown")

@@ -41,6 +41,11 @@ type Config struct {
 	// small znodes and read the server's resident set size (needs
 	// Target.PID).
 	Znodes int `json:"znodes,omitempty"`
+	// Rounds runs every target this many times, alternating their order
+	// from round to round, and reports each figure as its median over the
+	// rounds, so a burst of load on a shared machine lands on no one server
+	// alone. The memory phase runs in the first round only. 0 means 1.
+	Rounds int `json:"rounds,omitempty"`
 	// SessionTimeout is asked of the server for every benchmark session.
 	SessionTimeout time.Duration `json:"-"`
 	// Progress, when set, receives one line per finished phase and the
@@ -119,6 +124,8 @@ func (c Config) validate() error {
 		return fmt.Errorf("sessions-in-flight %d: must be at least sessions (%d)", c.SessionsInFlight, c.Sessions)
 	case c.Znodes < 0:
 		return fmt.Errorf("znodes %d: must not be negative", c.Znodes)
+	case c.Rounds < 0:
+		return fmt.Errorf("rounds %d: must not be negative", c.Rounds)
 	}
 	if c.Root != "" {
 		if err := checkRoot(c.Root); err != nil {

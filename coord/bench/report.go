@@ -72,8 +72,12 @@ func buildTable(cfg Config, results []*Result) (*table, error) {
 	for _, r := range results[1:] {
 		header = append(header, r.Target.Label+"/"+results[0].Target.Label)
 	}
-	t := &table{cols: len(header), title: fmt.Sprintf("strata bench coord: %d ops per async phase, %d sequential, %d-byte values",
-		cfg.Ops, cfg.SeqOps, cfg.ValueSize)}
+	title := fmt.Sprintf("strata bench coord: %d ops per async phase, %d sequential, %d-byte values",
+		cfg.Ops, cfg.SeqOps, cfg.ValueSize)
+	if cfg.Rounds > 1 {
+		title += fmt.Sprintf(", medians of %d rounds", cfg.Rounds)
+	}
+	t := &table{cols: len(header), title: title}
 	t.add(header...)
 
 	// metric is one table row: a name and how to read it from a result.

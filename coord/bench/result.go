@@ -21,6 +21,8 @@ type Result struct {
 	Phases []Phase   `json:"phases"`
 	// Memory is set when Config.Znodes was positive.
 	Memory *Memory `json:"memory,omitempty"`
+	// Rounds is how many runs the figures are the medians of.
+	Rounds int `json:"rounds,omitempty"`
 }
 
 // Phase is one timed batch of identical operations.

@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -83,17 +84,86 @@ func Run(ctx context.Context, cfg Config, t Target) (res *Result, err error) {
 }
 
 // RunAll runs the targets one after the other with the same config, so their
-// results line up in one compare table. It stops at the first failure.
+// results line up in one compare table, Config.Rounds times over (the order
+// reversed every other round), and reports medians. It stops at the first
+// failure.
 func RunAll(ctx context.Context, cfg Config, targets []Target) ([]*Result, error) {
-	var out []*Result
-	for _, t := range targets {
-		res, err := Run(ctx, cfg, t)
-		if err != nil {
-			return out, err
+	rounds := max(cfg.Rounds, 1)
+	per := make([][]*Result, len(targets))
+	for round := 0; round < rounds; round++ {
+		rc := cfg
+		if round > 0 {
+			rc.Znodes = 0 // memory is measured once, on the fresh server
 		}
-		out = append(out, res)
+		order := make([]int, len(targets))
+		for i := range order {
+			order[i] = i
+		}
+		if round%2 == 1 {
+			slices.Reverse(order)
+		}
+		for _, i := range order {
+			res, err := Run(ctx, rc, targets[i])
+			if err != nil {
+				return nil, err
+			}
+			per[i] = append(per[i], res)
+		}
+	}
+	out := make([]*Result, len(targets))
+	for i := range targets {
+		out[i] = medianResult(per[i])
 	}
 	return out, nil
+}
+
+// medianResult folds one target's rounds into one result: every figure of
+// every phase is the median of that figure over the rounds.
+func medianResult(rs []*Result) *Result {
+	m := *rs[0]
+	m.Rounds = len(rs)
+	if len(rs) == 1 {
+		return &m
+	}
+	m.Phases = make([]Phase, len(rs[0].Phases))
+	for j, ph := range rs[0].Phases {
+		pick := func(f func(Phase) float64) float64 {
+			v := make([]float64, 0, len(rs))
+			for _, r := range rs {
+				if j < len(r.Phases) && r.Phases[j].Key() == ph.Key() {
+					v = append(v, f(r.Phases[j]))
+				}
+			}
+			slices.Sort(v)
+			if len(v)%2 == 1 {
+				return v[len(v)/2]
+			}
+			return (v[len(v)/2-1] + v[len(v)/2]) / 2
+		}
+		dur := func(f func(Phase) time.Duration) time.Duration {
+			return time.Duration(pick(func(p Phase) float64 { return float64(f(p)) }))
+		}
+		ph.Seconds = pick(func(p Phase) float64 { return p.Seconds })
+		ph.OpsPerSec = pick(func(p Phase) float64 { return p.OpsPerSec })
+		ph.ClientCPU = pick(func(p Phase) float64 { return p.ClientCPU })
+		if ph.ServerCPU != nil {
+			s := pick(func(p Phase) float64 {
+				if p.ServerCPU == nil {
+					return 0
+				}
+				return *p.ServerCPU
+			})
+			ph.ServerCPU = &s
+		}
+		ph.Latency = Latency{
+			P50:  dur(func(p Phase) time.Duration { return p.Latency.P50 }),
+			P99:  dur(func(p Phase) time.Duration { return p.Latency.P99 }),
+			P999: dur(func(p Phase) time.Duration { return p.Latency.P999 }),
+			Max:  dur(func(p Phase) time.Duration { return p.Latency.Max }),
+		}
+		m.Phases[j] = ph
+	}
+	return &m
 }
 
 // runner holds one target's run: its config, its main session and the

@@ -144,7 +144,7 @@ func (s *Server) Start() error {
 	go s.process()
 	go s.accept()
 	s.log.Info("serving", "client_address", ln.Addr().String(), "data_dir", s.cfg.DataDir,
-		"tick", s.cfg.TickTime, "force_sync", s.cfg.ForceSync)
+		"tick", s.cfg.TickTime.String(), "force_sync", s.cfg.ForceSync)
 	return nil
 }
 
