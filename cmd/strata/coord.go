@@ -184,6 +184,7 @@ func (f *coordServeFlags) serverConfig(fl *pflag.FlagSet) (server.Config, error)
 		ForceSync:              zc.ForceSync,
 		MaxBuffer:              zc.JuteMaxBuffer,
 		SuperDigest:            zc.SuperDigest,
+		PreAllocSize:           zc.PreAllocSize,
 		ContainerCheckInterval: f.containerScan,
 	}, nil
 }

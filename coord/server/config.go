@@ -30,6 +30,7 @@ type Config struct {
 	ForceSync         bool          // fsync the log before acknowledging (on unless benchmarking)
 	MaxBuffer         int           // jute.maxbuffer: largest request frame
 	SuperDigest       string        // "super:<base64 sha1>" to let a digest user bypass ACLs
+	PreAllocSize      int64         // bytes the log preallocates at a time (preAllocSize); 0 = storage's default
 
 	// OutstandingLimit bounds requests in flight per connection before the
 	// server stops reading from it (back-pressure).

@@ -82,11 +82,12 @@ func New(cfg Config) (*Server, error) {
 func (s *Server) Start() error {
 	s.started = time.Now()
 	wal, err := storage.Open(storage.Options{
-		FS:        s.cfg.FS,
-		Dir:       s.cfg.DataLogDir,
-		SnapDir:   s.cfg.DataDir,
-		NoSync:    !s.cfg.ForceSync,
-		OnDurable: s.rel.advance,
+		FS:           s.cfg.FS,
+		Dir:          s.cfg.DataLogDir,
+		SnapDir:      s.cfg.DataDir,
+		NoSync:       !s.cfg.ForceSync,
+		OnDurable:    s.rel.advance,
+		PreallocSize: s.cfg.PreAllocSize,
 		// A failed fsync stops the log for good (retrying could claim
 		// durability it doesn't have); the server stops with it rather
 		// than leave writers waiting forever. ZooKeeper exits likewise.
