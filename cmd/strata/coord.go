@@ -61,7 +61,7 @@ Strata at it with --zk zk://host1:2181,host2:2181,host3:2181/strata.`,
   strata coord serve --config /etc/zookeeper/conf/zoo.cfg`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			cfg, err := f.serverConfig(cmd.Flags())
+			cfg, warnings, err := f.serverConfig(cmd.Flags())
 			if err != nil {
 				return usageError{err}
 			}
@@ -70,6 +70,9 @@ Strata at it with --zk zk://host1:2181,host2:2181,host3:2181/strata.`,
 				return usageError{fmt.Errorf("--log-level: %w", err)}
 			}
 			cfg.Logger = newLogger(cmd.ErrOrStderr(), level)
+			for _, w := range warnings {
+				cfg.Logger.Warn("zoo.cfg: " + w)
+			}
 			cfg.Version = buildVersion()
 			srv, err := server.New(cfg)
 			if err != nil {
@@ -107,14 +110,14 @@ Strata at it with --zk zk://host1:2181,host2:2181,host3:2181/strata.`,
 }
 
 // serverConfig layers defaults, then zoo.cfg, then flags set explicitly.
-func (f *coordServeFlags) serverConfig(fl *pflag.FlagSet) (server.Config, error) {
+func (f *coordServeFlags) serverConfig(fl *pflag.FlagSet) (server.Config, []string, error) {
 	zc := zoocfg.Default()
 	zc.DataDir = f.dataDir
 	zc.ClientPortAddress = f.clientAddress
 	if f.config != "" {
 		loaded, err := zoocfg.Load(f.config)
 		if err != nil {
-			return server.Config{}, err
+			return server.Config{}, nil, err
 		}
 		zc = loaded
 		if zc.ClientPortAddress == "" && !fl.Changed("client-port-address") {
@@ -164,10 +167,10 @@ func (f *coordServeFlags) serverConfig(fl *pflag.FlagSet) (server.Config, error)
 		zc.DataLogDir = zc.DataDir
 	}
 	if err := zc.Validate(); err != nil {
-		return server.Config{}, err
+		return server.Config{}, nil, err
 	}
 	if zc.ClientPort < 0 || zc.ClientPort > 65535 {
-		return server.Config{}, fmt.Errorf("--client-port %d: must be 0-65535", zc.ClientPort)
+		return server.Config{}, nil, fmt.Errorf("--client-port %d: must be 0-65535", zc.ClientPort)
 	}
 	return server.Config{
 		DataDir:                zc.DataDir,
@@ -186,7 +189,7 @@ func (f *coordServeFlags) serverConfig(fl *pflag.FlagSet) (server.Config, error)
 		SuperDigest:            zc.SuperDigest,
 		PreAllocSize:           zc.PreAllocSize,
 		ContainerCheckInterval: f.containerScan,
-	}, nil
+	}, zc.Warnings, nil
 }
 
 func splitList(s string) []string {
