@@ -260,7 +260,9 @@ func (t *Tree) expired(n *node, now int64) bool {
 	return false
 }
 
-func (t *Tree) setData(x *execCtx, path string, data []byte, version int32) (jute.Record, int32) {
+// versioned finds the node a setData or check acts on, failing in
+// ZooKeeper's order: session, path, existence, permission, data version.
+func (t *Tree) versioned(x *execCtx, path string, perm, version int32) (*node, int32) {
 	if code := t.checkSession(x.c, false); code != 0 {
 		return nil, code
 	}
@@ -271,11 +273,19 @@ func (t *Tree) setData(x *execCtx, path string, data []byte, version int32) (jut
 	if n == nil {
 		return nil, jute.ErrNoNode
 	}
-	if !t.may(n, jute.PermWrite, x.c) {
+	if !t.may(n, perm, x.c) {
 		return nil, jute.ErrNoAuth
 	}
 	if !checkVersion(version, n.version) {
 		return nil, jute.ErrBadVersion
+	}
+	return n, 0
+}
+
+func (t *Tree) setData(x *execCtx, path string, data []byte, version int32) (jute.Record, int32) {
+	n, code := t.versioned(x, path, jute.PermWrite, version)
+	if code != 0 {
+		return nil, code
 	}
 	t.applySetData(x, n, path, data)
 	encodeSetData(&x.enc, path, data)
@@ -313,21 +323,9 @@ func (t *Tree) setACL(x *execCtx, path string, acl []jute.ACL, version int32) (j
 // an error transaction, but a successful one never gets an answer (its
 // reply serializes a null Stat). Here a lone check answers the node's Stat.
 func (t *Tree) check(x *execCtx, path string, version int32) (jute.Record, int32) {
-	if code := t.checkSession(x.c, false); code != 0 {
+	n, code := t.versioned(x, path, jute.PermRead, version)
+	if code != 0 {
 		return nil, code
-	}
-	if !validPath(path) {
-		return nil, jute.ErrBadArguments
-	}
-	n := t.lookup(path)
-	if n == nil {
-		return nil, jute.ErrNoNode
-	}
-	if !t.may(n, jute.PermRead, x.c) {
-		return nil, jute.ErrNoAuth
-	}
-	if !checkVersion(version, n.version) {
-		return nil, jute.ErrBadVersion
 	}
 	encodePath(&x.enc, recCheck, path)
 	if x.multi {
