@@ -1,5 +1,34 @@
-// Package master is the Mesos-style master: resource offers, hierarchical
-// DRF, the scheduler and operator APIs and high availability. Its protocol
-// sub-package is the contract every other component speaks. Built by the
-// master issue.
+// Package master is the Mesos-style master daemon: it contends for
+// leadership in coord, and while it leads it runs the state machine
+// (package state) that makes resource offers with the DRF allocator and
+// serves the scheduler, agent and operator APIs. Its protocol
+// sub-package, mesos, is the contract every other component speaks.
+//
+// One master's life:
+//
+//	m, _ := master.New(cfg)        // binds --ip:--port and <work-dir>/master.sock (0600)
+//	m.Run(ctx)                      // serves both; elects in coord under master/leader
+//	  for term := range terms {     // leading
+//	      loop := read registry → state.New(...)
+//	      loop.run(term)            // one goroutine owns the machine:
+//	                                //   HTTP handlers → events → Step → actions
+//	                                //   (stream sends, replies, fenced registry writes)
+//	  }                             // term lost: every stream closed, handlers 503/307
+//
+// Standbys answer the APIs with 307 to the leader (Location: the leader's
+// address and the same path), 503 when there is none; GET /redirect does
+// the same for browsers and CLIs. Reads (GET_STATE, GET_AGENTS, /state,
+// /metrics/snapshot…) are served from the snapshot the leader loop
+// publishes after it changes, so they never wait for the loop.
+//
+// Streams (scheduler and agent SUBSCRIBE) answer 200 with Content-Type
+// application/json, a Mesos-Stream-Id header and chunked RecordIO; every
+// other call names its stream in that header. A stream whose reader falls
+// more than a thousand records behind is closed rather than allowed to
+// stall the loop.
+//
+// The registry lives in coord under master/registry (admitted agents and
+// their unreachable marks, weights, quota, framework failover deadlines)
+// and is written through the term's fenced Store: a deposed leader's
+// writes are refused, and a refused write stops its loop.
 package master

@@ -18,7 +18,7 @@ ZooKeeper ensemble), with bundled marathon and chronos frameworks.`,
 		return usageError{err}
 	})
 	root.AddCommand(
-		newVersionCmd(), newCoordCmd(), newBenchCmd(), newAgentSupervisorCmd(),
+		newVersionCmd(), newCoordCmd(), newBenchCmd(), newMasterCmd(), newAgentSupervisorCmd(),
 	)
 	return root
 }

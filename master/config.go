@@ -1,0 +1,95 @@
+package master
+
+import (
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/strata-dc/strata/master/allocator"
+	"github.com/strata-dc/strata/master/state"
+)
+
+// Config configures a master. Zero durations take the defaults below
+// (Mesos' flag defaults, except where DESIGN.md chose safer ones).
+type Config struct {
+	// ZK is the coord URL, zk://host:port,.../chroot (Mesos' --zk).
+	ZK string
+	// WorkDir holds the control socket master.sock (mode 0600).
+	WorkDir string
+	// IP and Port are the TCP listener's address. IP defaults to
+	// 127.0.0.1; Port 0 picks a free port (`strata master` defaults it to
+	// DefaultPort, 5050).
+	IP   string
+	Port int
+	// Hostname is advertised in MasterInfo; defaults to IP.
+	Hostname string
+
+	AllocationInterval time.Duration // 1 s
+	OfferTimeout       time.Duration // 60 s; negative: offers never time out
+	AgentPingTimeout   time.Duration // 15 s
+	MaxAgentPingMisses int           // 5
+	FailoverTimeout    time.Duration // for frameworks that set none: 1 week
+	HeartbeatInterval  time.Duration // 15 s: framework HEARTBEATs and agent PINGs
+	StatusRetry        time.Duration // 10 s: unacknowledged updates resent
+	ReregisterTimeout  time.Duration // 10 min
+
+	// SessionTimeout is the coord session timeout asked for; the leader
+	// stops leading when its session is lost.
+	SessionTimeout time.Duration
+
+	// MinAllocatable is --min-allocatable-resources (nil: Mesos' default,
+	// cpus:0.01 or mem:32); FairnessExcluded is
+	// --fair-sharing-excluded-resource-names.
+	MinAllocatable   []allocator.Quantities
+	FairnessExcluded []string
+
+	// TickInterval is how often the state machine is ticked (100 ms).
+	TickInterval time.Duration
+
+	// Version is reported by GET_VERSION and MasterInfo.
+	Version string
+	Logger  *slog.Logger
+}
+
+func (c *Config) defaults() error {
+	if c.ZK == "" {
+		return fmt.Errorf("master: --zk is required")
+	}
+	if c.WorkDir == "" {
+		return fmt.Errorf("master: --work-dir is required")
+	}
+	if c.IP == "" {
+		c.IP = "127.0.0.1"
+	}
+	if c.Hostname == "" {
+		c.Hostname = c.IP
+	}
+	if c.TickInterval <= 0 {
+		c.TickInterval = 100 * time.Millisecond
+	}
+	if c.Version == "" {
+		c.Version = "dev"
+	}
+	if c.Logger == nil {
+		c.Logger = slog.Default()
+	}
+	return nil
+}
+
+// DefaultPort is Mesos' master port.
+const DefaultPort = 5050
+
+func (c *Config) stateConfig() state.Config {
+	return state.Config{
+		AllocationInterval: c.AllocationInterval,
+		OfferTimeout:       c.OfferTimeout,
+		HeartbeatInterval:  c.HeartbeatInterval,
+		PingTimeout:        c.AgentPingTimeout,
+		MaxPingMisses:      c.MaxAgentPingMisses,
+		FailoverTimeout:    c.FailoverTimeout,
+		StatusRetry:        c.StatusRetry,
+		ReregisterTimeout:  c.ReregisterTimeout,
+		Allocator: allocator.Options{MinAllocatable: c.MinAllocatable,
+			FairnessExcludeResourceNames: c.FairnessExcluded},
+	}
+}
