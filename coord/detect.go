@@ -168,18 +168,26 @@ func (s *Session) detect(ctx context.Context, group string, sub *subscriber, out
 // lookLeader reads the leader and leaves a watch that fires on the next
 // membership change (or on the group's creation).
 func (s *Session) lookLeader(ctx context.Context, group string) (Leader, <-chan zk.Event, error) {
-	var names []string
-	var ch <-chan zk.Event
-	err := s.do(ctx, func(c *zk.Conn) (err error) {
-		names, _, ch, err = c.ChildrenW(group)
-		return err
+	type listed struct {
+		names []string
+		ch    <-chan zk.Event
+	}
+	l0, err := call(ctx, s, func(c *zk.Conn) (listed, error) {
+		names, _, ch, err := c.ChildrenW(group)
+		return listed{names, ch}, err
 	})
+	names, ch := l0.names, l0.ch
 	if errors.Is(err, zk.ErrNoNode) {
-		var exists bool
-		err = s.do(ctx, func(c *zk.Conn) (err error) {
-			exists, _, ch, err = c.ExistsW(group)
-			return err
+		type existed struct {
+			ok bool
+			ch <-chan zk.Event
+		}
+		var e existed
+		e, err = call(ctx, s, func(c *zk.Conn) (existed, error) {
+			ok, _, ch, err := c.ExistsW(group)
+			return existed{ok, ch}, err
 		})
+		exists, ch := e.ok, e.ch
 		if err != nil {
 			return Leader{}, nil, err
 		}
@@ -208,10 +216,9 @@ func (s *Session) readLowest(ctx context.Context, group string, members []string
 	if len(members) == 0 {
 		return Leader{}, nil
 	}
-	var data []byte
-	err := s.do(ctx, func(c *zk.Conn) (err error) {
-		data, _, err = c.Get(group + "/" + members[0])
-		return err
+	data, err := call(ctx, s, func(c *zk.Conn) ([]byte, error) {
+		data, _, err := c.Get(group + "/" + members[0])
+		return data, err
 	})
 	if errors.Is(err, zk.ErrNoNode) {
 		return Leader{}, errLeaderMoved

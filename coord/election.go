@@ -368,10 +368,9 @@ func (c *Candidate) step(k *campaign) error {
 		target = c.group + "/" + members[pos-1]
 	}
 	if target != k.watchPath || k.watch == nil {
-		var ch <-chan zk.Event
-		err := c.s.do(ctx, func(conn *zk.Conn) (err error) {
-			_, _, ch, err = conn.GetW(target)
-			return err
+		ch, err := call(ctx, c.s, func(conn *zk.Conn) (<-chan zk.Event, error) {
+			_, _, ch, err := conn.GetW(target)
+			return ch, err
 		})
 		if errors.Is(err, zk.ErrNoNode) {
 			k.check = true // it went while we looked: look again
@@ -406,10 +405,8 @@ func (c *Candidate) enter(ctx context.Context, sid int64) (string, error) {
 		}
 		return owned[0], nil
 	}
-	var node string
-	err = c.s.do(ctx, func(conn *zk.Conn) (err error) {
-		node, err = conn.Create(c.group+"/"+infoPrefix, c.info, zk.FlagEphemeralSequential, c.s.acl)
-		return err
+	node, err := call(ctx, c.s, func(conn *zk.Conn) (string, error) {
+		return conn.Create(c.group+"/"+infoPrefix, c.info, zk.FlagEphemeralSequential, c.s.acl)
 	})
 	if err != nil {
 		return "", fmt.Errorf("coord: create election node in %s: %w", c.group, err)
@@ -427,12 +424,15 @@ func (c *Candidate) owned(ctx context.Context, sid int64) ([]string, error) {
 	var owned []string
 	for _, m := range members {
 		p := c.group + "/" + m
-		var data []byte
-		var stat *zk.Stat
-		err := c.s.do(ctx, func(conn *zk.Conn) (err error) {
-			data, stat, err = conn.Get(p)
-			return err
+		type got struct {
+			data []byte
+			stat *zk.Stat
+		}
+		g, err := call(ctx, c.s, func(conn *zk.Conn) (got, error) {
+			data, stat, err := conn.Get(p)
+			return got{data, stat}, err
 		})
+		data, stat := g.data, g.stat
 		if errors.Is(err, zk.ErrNoNode) {
 			continue
 		}
@@ -492,10 +492,9 @@ func (c *Candidate) deleteOwned(ctx context.Context, sid int64) error {
 // members lists the group's json.info_ nodes, lowest sequence first. A
 // missing group has none.
 func (s *Session) members(ctx context.Context, group string) ([]string, error) {
-	var names []string
-	err := s.do(ctx, func(conn *zk.Conn) (err error) {
-		names, _, err = conn.Children(group)
-		return err
+	names, err := call(ctx, s, func(conn *zk.Conn) ([]string, error) {
+		names, _, err := conn.Children(group)
+		return names, err
 	})
 	if errors.Is(err, zk.ErrNoNode) {
 		return nil, nil

@@ -76,11 +76,11 @@ func (s *Session) ensurePath(ctx context.Context, abs string) error {
 	if abs == "/" {
 		return nil
 	}
-	var exists bool
-	if err := s.do(ctx, func(c *zk.Conn) (err error) {
-		exists, _, err = c.Exists(abs)
-		return err
-	}); err != nil {
+	exists, err := call(ctx, s, func(c *zk.Conn) (bool, error) {
+		ok, _, err := c.Exists(abs)
+		return ok, err
+	})
+	if err != nil {
 		return fmt.Errorf("coord: ensure %s: %w", abs, err)
 	}
 	if exists {

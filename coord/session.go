@@ -345,33 +345,51 @@ func (s *Session) spawn(fn func()) bool {
 	return true
 }
 
-// do runs one go-zookeeper call, returning early when ctx ends. go-zookeeper
-// calls take no context; an abandoned call finishes on its own goroutine
-// (owned by the Session: Close unblocks it) and its outcome is unknown.
-func (s *Session) do(ctx context.Context, fn func(*zk.Conn) error) error {
+// call runs one go-zookeeper call and returns its result, returning early
+// when ctx ends. go-zookeeper calls take no context: an abandoned call
+// finishes on its own goroutine (owned by the Session: Close unblocks it)
+// and its outcome is unknown. Its result travels over a channel, never
+// through variables the caller shares, so a call that completes after the
+// caller gave up cannot race with it.
+func call[T any](ctx context.Context, s *Session, fn func(*zk.Conn) (T, error)) (T, error) {
+	var zero T
 	if s.ctx.Err() != nil {
-		return ErrClosed
+		return zero, ErrClosed
 	}
 	if err := ctx.Err(); err != nil {
-		return err
+		return zero, err
 	}
-	var err error
+	type result struct {
+		v   T
+		err error
+	}
+	var r result
 	if ctx.Done() == nil {
-		err = fn(s.conn)
+		r.v, r.err = fn(s.conn)
 	} else {
-		done := make(chan error, 1)
-		if !s.spawn(func() { done <- fn(s.conn) }) {
-			return ErrClosed
+		done := make(chan result, 1)
+		if !s.spawn(func() {
+			v, err := fn(s.conn)
+			done <- result{v, err}
+		}) {
+			return zero, ErrClosed
 		}
 		select {
-		case err = <-done:
+		case r = <-done:
 		case <-ctx.Done():
-			return ctx.Err()
+			return zero, ctx.Err()
 		}
 	}
-	if err != nil && s.ctx.Err() != nil && transient(err) {
-		return ErrClosed
+	if r.err != nil && s.ctx.Err() != nil && transient(r.err) {
+		return zero, ErrClosed
 	}
+	return r.v, r.err
+}
+
+// do is call for a go-zookeeper call whose only result is its error; fn
+// must not write anything the caller reads.
+func (s *Session) do(ctx context.Context, fn func(*zk.Conn) error) error {
+	_, err := call(ctx, s, func(c *zk.Conn) (struct{}, error) { return struct{}{}, fn(c) })
 	return err
 }
 

@@ -73,12 +73,15 @@ func Get[T any](ctx context.Context, st *Store, path string) (T, Version, error)
 	if err != nil {
 		return zero, Absent, err
 	}
-	var data []byte
-	var stat *zk.Stat
-	err = st.s.do(ctx, func(c *zk.Conn) (err error) {
-		data, stat, err = c.Get(abs)
-		return err
+	type got struct {
+		data []byte
+		stat *zk.Stat
+	}
+	g, err := call(ctx, st.s, func(c *zk.Conn) (got, error) {
+		data, stat, err := c.Get(abs)
+		return got{data, stat}, err
 	})
+	data, stat := g.data, g.stat
 	if errors.Is(err, zk.ErrNoNode) {
 		return zero, Absent, fmt.Errorf("coord: get %s: %w", path, ErrNotFound)
 	}
@@ -131,10 +134,9 @@ func (st *Store) Children(ctx context.Context, dir string) ([]string, error) {
 	if err != nil {
 		return nil, err
 	}
-	var names []string
-	err = st.s.do(ctx, func(c *zk.Conn) (err error) {
-		names, _, err = c.Children(abs)
-		return err
+	names, err := call(ctx, st.s, func(c *zk.Conn) ([]string, error) {
+		names, _, err := c.Children(abs)
+		return names, err
 	})
 	if errors.Is(err, zk.ErrNoNode) {
 		return nil, nil
@@ -309,10 +311,8 @@ func (st *Store) Commit(ctx context.Context, ops ...Op) ([]Version, error) {
 		}
 	}
 
-	var res []zk.MultiResponse
-	err := st.s.do(ctx, func(c *zk.Conn) (err error) {
-		res, err = c.Multi(reqs...)
-		return err
+	res, err := call(ctx, st.s, func(c *zk.Conn) ([]zk.MultiResponse, error) {
+		return c.Multi(reqs...)
 	})
 	if err == nil {
 		vs := make([]Version, len(ops))

@@ -258,16 +258,15 @@ func (s *Session) onHandshake(id int64, timeout time.Duration, passwd []byte) bo
 // creates, so go-zookeeper always has a watch to restore when it resumes
 // sid, and wireConn can rely on setWatches being sent.
 func (s *Session) armSentinel(sid int64) error {
-	var fired <-chan zk.Event
-	err := s.do(s.ctx, func(c *zk.Conn) (err error) {
+	fired, err := call(s.ctx, s, func(c *zk.Conn) (<-chan zk.Event, error) {
 		if c.SessionID() != sid {
-			return nil
+			return nil, nil
 		}
-		_, _, fired, err = c.ExistsW(s.sentinel)
+		_, _, fired, err := c.ExistsW(s.sentinel)
 		if err == nil && c.SessionID() != sid {
 			fired = nil // registered in a later session; that one arms its own
 		}
-		return err
+		return fired, err
 	})
 	if err != nil || fired == nil {
 		return err
