@@ -18,7 +18,7 @@ ZooKeeper ensemble), with bundled marathon and chronos frameworks.`,
 		return usageError{err}
 	})
 	root.AddCommand(
-		newVersionCmd(), newCoordCmd(), newBenchCmd(), newMasterCmd(), newAgentSupervisorCmd(),
+		newVersionCmd(), newCoordCmd(), newBenchCmd(), newMasterCmd(), newAgentCmd(), newAgentSupervisorCmd(),
 	)
 	return root
 }

@@ -1,0 +1,76 @@
+package agent
+
+import (
+	"encoding/json"
+	"maps"
+	"net/http"
+	"slices"
+
+	"github.com/strata-dc/strata/master/mesos"
+)
+
+// State is what GET /state shows: the agent, its frameworks and tasks.
+type State struct {
+	ID         mesos.AgentID         `json:"id,omitempty"`
+	Hostname   string                `json:"hostname"`
+	Version    string                `json:"version"`
+	Master     string                `json:"master,omitempty"` // the master of the current subscription
+	Resources  mesos.Resources       `json:"resources"`
+	Attributes mesos.Attributes      `json:"attributes,omitempty"`
+	Isolation  string                `json:"isolation"`
+	Frameworks []mesos.FrameworkInfo `json:"frameworks,omitempty"`
+	Tasks      []TaskState           `json:"tasks,omitempty"`
+}
+
+// TaskState is one task in State.
+type TaskState struct {
+	TaskID      mesos.TaskID      `json:"task_id"`
+	FrameworkID mesos.FrameworkID `json:"framework_id"`
+	Name        string            `json:"name,omitempty"`
+	ContainerID string            `json:"container_id"`
+	State       mesos.TaskState   `json:"state"`
+	// Unacknowledged counts the updates the framework has not
+	// acknowledged yet.
+	Unacknowledged int    `json:"unacknowledged,omitempty"`
+	PID            int    `json:"pid,omitempty"`
+	Sandbox        string `json:"sandbox,omitempty"`
+}
+
+// State returns a snapshot of the agent.
+func (a *Agent) State() State {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	s := State{ID: a.id, Hostname: a.cfg.Hostname, Version: a.cfg.Version, Master: a.master,
+		Resources: a.total, Attributes: a.attrs, Isolation: string(a.cfg.Isolation)}
+	for _, id := range slices.Sorted(maps.Keys(a.frameworks)) {
+		s.Frameworks = append(s.Frameworks, a.frameworks[id])
+	}
+	for _, c := range slices.Sorted(maps.Keys(a.tasks)) {
+		t := a.tasks[c]
+		ts := TaskState{TaskID: t.Task.TaskID, FrameworkID: t.FrameworkID, Name: t.Task.Name, ContainerID: c,
+			State: t.State, Unacknowledged: len(t.Pending)}
+		if a.sup != nil {
+			if st, ok := a.sup.Task(c); ok {
+				ts.PID, ts.Sandbox = st.PID, st.Spec.Sandbox
+			}
+		}
+		s.Tasks = append(s.Tasks, ts)
+	}
+	return s
+}
+
+func (a *Agent) mux() *http.ServeMux {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /health", func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, map[string]bool{"healthy": true})
+	})
+	mux.HandleFunc("GET /state", func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, a.State())
+	})
+	return mux
+}
+
+func writeJSON(w http.ResponseWriter, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	_ = json.NewEncoder(w).Encode(v)
+}
