@@ -275,7 +275,17 @@ func (m *Master) serveOperator(w http.ResponseWriter, r *http.Request) {
 	snap := p.snap
 	switch call.Type {
 	case mesos.OperatorGetState:
-		resp.GetState = &snap.State
+		// The snapshot's own encoder reuses tasks' cached JSON: the
+		// same bytes as writeJSON(resp), in a fraction of the time.
+		b, err := snap.AppendGetStateJSON(nil)
+		if err != nil {
+			writeError(w, http.StatusInternalServerError, "encode answer: "+err.Error())
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusOK)
+		_, _ = w.Write(b)
+		return
 	case mesos.OperatorGetAgents:
 		resp.GetAgents = snap.State.GetAgents
 	case mesos.OperatorGetFrameworks:

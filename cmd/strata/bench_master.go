@@ -25,5 +25,6 @@ came back, a cycle after one framework revives, and an idle cycle.`,
 			return allocator.RunBenchmarks(cmd.OutOrStdout())
 		},
 	})
+	cmd.AddCommand(newBenchMasterStateCmds(cmd)...)
 	return cmd
 }

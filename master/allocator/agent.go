@@ -174,13 +174,18 @@ func (a *Allocator) AddAgent(id mesos.AgentID, info AgentInfo, total mesos.Resou
 		fw   *framework
 		g    roleParts
 	}
-	var uses []use
+	uses := make([]use, 0, len(used))
 	var sum parts
 	for _, fwID := range sortedKeys(used) {
 		fw := a.frameworks[fwID]
-		groups, err := a.groupByRole(fw, used[fwID], fmt.Sprintf("%s: used by %s", what, fwID))
-		if err != nil {
-			return err
+		// The common case first, so the error context is formatted only
+		// when it may be needed (it was a tenth of a failover's cost).
+		groups, ok := a.groupPlain(used[fwID])
+		if !ok {
+			var err error
+			if groups, err = a.groupByRole(fw, used[fwID], fmt.Sprintf("%s: used by %s", what, fwID)); err != nil {
+				return err
+			}
 		}
 		for _, g := range groups {
 			uses = append(uses, use{fwID, fw, g})

@@ -3,6 +3,8 @@ package allocator
 import (
 	"errors"
 	"fmt"
+	"slices"
+	"strings"
 
 	"github.com/strata-dc/strata/master/mesos"
 )
@@ -116,6 +118,9 @@ type roleParts struct {
 // belong to the framework's only role; fw may be nil (unknown framework),
 // and then every resource must name its role.
 func (a *Allocator) groupByRole(fw *framework, rs mesos.Resources, what string) ([]roleParts, error) {
+	if out, ok := a.groupPlain(rs); ok {
+		return out, nil
+	}
 	if err := rs.Validate(); err != nil {
 		return nil, fmt.Errorf("%s: %w", what, err)
 	}
@@ -152,6 +157,55 @@ func (a *Allocator) groupByRole(fw *framework, rs mesos.Resources, what string) 
 		}
 	}
 	return out, nil
+}
+
+// groupPlain is groupByRole for what nearly every task holds: valid plain
+// scalars, each allocated to a valid role. It sums thousandths directly,
+// skipping the general arithmetic's normalizing copies, which dominated a
+// new leader taking back 100,000 tasks. ok is false when rs has anything
+// else (or nothing); groupByRole then takes the general way, which gives
+// the same answer for these lists.
+func (a *Allocator) groupPlain(rs mesos.Resources) (out []roleParts, ok bool) {
+	if len(rs) == 0 {
+		return nil, false
+	}
+	checked := ""
+	for i := range rs {
+		r := &rs[i]
+		if r.Type != mesos.ValueScalar || r.Scalar == nil || r.Name == "" || r.Ranges != nil || r.Set != nil ||
+			!isPlain(r) || r.AllocationInfo == nil || r.AllocationInfo.Role == "" {
+			return nil, false
+		}
+		if s := *r.Scalar; s.IsNaN() || s.IsInf(0) || s.Sign() < 0 {
+			return nil, false
+		}
+		if role := r.AllocationInfo.Role; role != checked {
+			if mesos.ValidateRole(role) != nil {
+				return nil, false
+			}
+			checked = role
+		}
+	}
+	for i := range rs {
+		r := &rs[i]
+		if r.Scalar.Sign() == 0 {
+			continue // normalizing drops it: its name is not interned either
+		}
+		role := r.AllocationInfo.Role
+		j := 0
+		for j < len(out) && out[j].role != role {
+			j++
+		}
+		if j == len(out) {
+			out = append(out, roleParts{role: role})
+		}
+		idx := a.names.id(r.Name)
+		a.names.scalar[idx] = true
+		out[j].p.plain.addAt(idx, r.Scalar.Milli())
+	}
+	out = slices.DeleteFunc(out, func(g roleParts) bool { return g.p.empty() })
+	slices.SortFunc(out, func(x, y roleParts) int { return strings.Compare(x.role, y.role) })
+	return out, true
 }
 
 // Recover gives resources a framework held on an agent back to the

@@ -274,6 +274,7 @@ func (m *Machine) removeFramework(fw *frameworkState, why string) {
 		agents[t.agent] = true
 		m.dropPending(t)
 		t.info.State = mesos.TaskKilled
+		t.changed()
 		m.removeTask(t)
 	}
 	for _, id := range slices.Sorted(maps.Keys(agents)) {

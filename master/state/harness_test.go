@@ -1,6 +1,8 @@
 package state
 
 import (
+	"bytes"
+	"encoding/json"
 	"fmt"
 	"strings"
 	"testing"
@@ -49,7 +51,28 @@ func (h *harness) step(ev Event) []Action {
 			}
 		}
 	}
+	checkGetStateJSON(h.t, h.m)
 	return h.out
+}
+
+// checkGetStateJSON checks after every step that GET_STATE's encoder,
+// which reuses tasks' cached JSON, writes exactly what encoding/json
+// makes of the snapshot: a task changed without dropping its cache shows
+// up here as stale bytes.
+func checkGetStateJSON(t *testing.T, m *Machine) {
+	t.Helper()
+	s := m.Snapshot()
+	got, err := s.AppendGetStateJSON(nil)
+	if err != nil {
+		t.Fatalf("AppendGetStateJSON: %v", err)
+	}
+	want, err := json.Marshal(&mesos.OperatorResponse{Type: mesos.OperatorGetState, GetState: &s.State})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(got, want) {
+		t.Fatalf("GET_STATE JSON from the task cache differs from encoding/json:\n got %s\nwant %s", got, want)
+	}
 }
 
 func (h *harness) advance(d time.Duration) []Action {

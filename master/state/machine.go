@@ -194,6 +194,8 @@ type Machine struct {
 	unacked        map[*task]struct{} // tasks with updates awaiting acknowledgement
 	completedTasks []mesos.Task
 
+	allocInfos map[string]*mesos.AllocationInfo // shared by tasks' resources, by role
+
 	weights map[string]float64
 	quotas  map[string]mesos.QuotaConfig
 

@@ -222,7 +222,7 @@ func (m *Machine) accept(req ReqID, fw *frameworkState, a *mesos.Accept) {
 			}
 			executor = op.LaunchGroup.Executor
 			tasks, taskField = op.LaunchGroup.TaskGroup.Tasks, opField+".launch_group.task_group.tasks"
-			exRes := fillAllocation(executor.Resources, []string{defaultRole})
+			exRes := m.fillAllocation(executor.Resources, []string{defaultRole})
 			if !remaining.Contains(exRes) {
 				m.reply(req, 400, fmt.Sprintf("%s.launch_group.executor.resources: %s is not within what the offers have left (%s)",
 					opField, exRes.Unallocate(), remaining.Unallocate()))
@@ -274,9 +274,9 @@ func (m *Machine) accept(req ReqID, fw *frameworkState, a *mesos.Accept) {
 				m.reply(req, 400, fmt.Sprintf("%s.task_id: %v", field, err))
 				return
 			}
-			res := fillAllocation(ti.Resources, []string{defaultRole})
+			res := m.fillAllocation(ti.Resources, []string{defaultRole})
 			if ti.Executor != nil {
-				res = res.Add(fillAllocation(ti.Executor.Resources, []string{defaultRole})...)
+				res = res.Add(m.fillAllocation(ti.Executor.Resources, []string{defaultRole})...)
 			}
 			if !remaining.Contains(res) {
 				m.reply(req, 400, fmt.Sprintf("%s.resources: %s is not within what the offers have left (%s)",
@@ -285,7 +285,7 @@ func (m *Machine) accept(req ReqID, fw *frameworkState, a *mesos.Accept) {
 			}
 			remaining = remaining.Subtract(res...)
 			newIDs[ti.TaskID] = true
-			ti.Resources = fillAllocation(ti.Resources, []string{defaultRole})
+			ti.Resources = m.fillAllocation(ti.Resources, []string{defaultRole})
 			l := launch{ti: ti, res: res}
 			if inGroup {
 				g := groups[len(groups)-1]
