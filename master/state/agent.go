@@ -201,7 +201,15 @@ func (m *Machine) readmit(stream StreamID, ag *agentState, sub *mesos.AgentSubsc
 	// Tasks the master knew but the agent no longer runs are gone.
 	for _, key := range sortedTaskKeys(ag.tasks) {
 		t := ag.tasks[key]
-		if reported[key] || t.state().IsTerminal() {
+		if reported[key] {
+			continue
+		}
+		if t.state().IsTerminal() {
+			if len(t.pending) == 0 {
+				// Adopted finished, and its update never came: the agent
+				// no longer holds it, so nothing is left to deliver.
+				m.removeTask(t)
+			}
 			continue
 		}
 		fw := m.frameworks[t.fw]
@@ -233,6 +241,12 @@ func (m *Machine) readmit(stream StreamID, ag *agentState, sub *mesos.AgentSubsc
 		key := taskKey{sub.Tasks[i].FrameworkID, sub.Tasks[i].TaskID}
 		if t := ag.tasks[key]; t != nil {
 			prev := t.state()
+			if prev.IsTerminal() {
+				// A task does not come back from a terminal state; an
+				// agent may report it live while its terminal update is
+				// unacknowledged, which the master delivers already.
+				continue
+			}
 			t.info.State = sub.Tasks[i].State
 			t.changed()
 			if fw := m.frameworks[t.fw]; fw != nil && prev != t.info.State && !t.info.State.IsTerminal() {
@@ -241,7 +255,7 @@ func (m *Machine) readmit(stream StreamID, ag *agentState, sub *mesos.AgentSubsc
 			continue
 		}
 		t := m.adoptTask(ag, &sub.Tasks[i])
-		if t != nil {
+		if t != nil && !t.state().IsTerminal() {
 			adopted = append(adopted, t)
 		}
 		// Frameworks that are not PARTITION_AWARE were told these tasks

@@ -55,9 +55,17 @@ func sortedTaskKeys(m map[taskKey]*task) []taskKey {
 	return keys
 }
 
-// adoptTask records a task an agent reports running (reregistration).
+// adoptTask records a task an agent reports when it (re)subscribes.
+//
+// A task reported terminal is adopted too: an agent keeps reporting a
+// finished task only while the framework has not acknowledged its
+// terminal update (the task ended while the master was failing over, or
+// while the agent was cut off). Adopting it, holding no resources, lets
+// the agent's resent UPDATE reach the framework and the framework's
+// ACKNOWLEDGE reach the agent; ignoring it made agentUpdate acknowledge
+// the update on nobody's behalf, so the framework never heard of the end.
 func (m *Machine) adoptTask(ag *agentState, rt *mesos.Task) *task {
-	if rt.State.IsTerminal() || m.removedFws[rt.FrameworkID] {
+	if m.removedFws[rt.FrameworkID] {
 		return nil
 	}
 	fw := m.frameworks[rt.FrameworkID]
@@ -71,6 +79,9 @@ func (m *Machine) adoptTask(ag *agentState, rt *mesos.Task) *task {
 	t.info.Statuses = nil
 	t.resources = m.fillAllocation(rt.Resources, fw.info.GetRoles())
 	t.info.Resources = t.resources
+	// A finished task's resources are free already: they never reach
+	// the allocator, and its terminal update must not return them.
+	t.recovered = rt.State.IsTerminal()
 	ag.tasks[taskKey{t.fw, t.info.TaskID}] = t
 	fw.tasks[t.info.TaskID] = t
 	m.observeTaskAdded(t)
