@@ -6,7 +6,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/strata-dc/strata/coord/internal/zktest"
+	"github.com/strata-dc/strata/coord/zktest"
 )
 
 func nextLeader(t *testing.T, ch <-chan Leader) Leader {

@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/strata-dc/strata/coord/internal/zktest"
+	"github.com/strata-dc/strata/coord/zktest"
 )
 
 const group = "master/leader"

@@ -6,7 +6,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/strata-dc/strata/coord/internal/zktest"
+	"github.com/strata-dc/strata/coord/zktest"
 )
 
 // TestIntegration_Ensemble runs the recipes against a 3-node Apache

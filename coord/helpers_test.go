@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/strata-dc/strata/coord/internal/zktest"
+	"github.com/strata-dc/strata/coord/zktest"
 )
 
 // testTimeout is the session timeout the tests ask for. Apache here has

@@ -13,6 +13,7 @@ import (
 
 	"github.com/strata-dc/strata/coord"
 	"github.com/strata-dc/strata/coord/server"
+	"github.com/strata-dc/strata/coord/zktest"
 	"github.com/strata-dc/strata/master/mesos"
 )
 
@@ -44,7 +45,7 @@ func buildStrata(t *testing.T) string {
 func startMasterProcess(t *testing.T, bin, zk string) *masterProcess {
 	t.Helper()
 	dir := t.TempDir()
-	port := freePorts(t, 1)[0]
+	port := zktest.FreePorts(t, 1)[0]
 	logPath := filepath.Join(dir, "master.log")
 	logFile, err := os.Create(logPath)
 	if err != nil {
@@ -140,7 +141,7 @@ func TestHA_KillLeaderProcess(t *testing.T) {
 			return e.URL().String()
 		}},
 		{"apache-ensemble", func(t *testing.T) string {
-			return "zk://" + strings.Join(apacheEnsemble(t, 3), ",") + "/strata"
+			return "zk://" + strings.Join(zktest.ApacheEnsemble(t, 3), ",") + "/strata"
 		}},
 	}
 	for _, c := range coords {

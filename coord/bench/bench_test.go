@@ -10,7 +10,7 @@ import (
 
 	"github.com/go-zookeeper/zk"
 
-	"github.com/strata-dc/strata/coord/internal/zktest"
+	"github.com/strata-dc/strata/coord/zktest"
 )
 
 // tinyConfig runs every phase, memory included, with op counts that take a

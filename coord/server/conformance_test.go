@@ -17,8 +17,8 @@ import (
 	"github.com/go-zookeeper/zk"
 
 	"github.com/strata-dc/strata/coord/internal/zkraw"
-	"github.com/strata-dc/strata/coord/internal/zktest"
 	"github.com/strata-dc/strata/coord/server/jute"
+	"github.com/strata-dc/strata/coord/zktest"
 )
 
 // updateGolden rewrites the golden transcripts from Apache ZooKeeper's answers.

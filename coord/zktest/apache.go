@@ -61,7 +61,7 @@ func Apache(t testing.TB) string {
 	java := requireApache(t)
 	var lastErr error
 	for attempt := 0; attempt < 3; attempt++ {
-		ports := freePorts(t, 1)
+		ports := FreePorts(t, 1)
 		dir := t.TempDir()
 		addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(ports[0]))
 		cfg := baseConfig(filepath.Join(dir, "data"), ports[0])
@@ -117,7 +117,7 @@ func ApacheEnsemble(t testing.TB, n int) []string {
 }
 
 func startEnsemble(t testing.TB, java string, n int) ([]string, []*process, error) {
-	ports := freePorts(t, 3*n)
+	ports := FreePorts(t, 3*n)
 	var peers strings.Builder
 	for i := 0; i < n; i++ {
 		fmt.Fprintf(&peers, "server.%d=127.0.0.1:%d:%d\n", i+1, ports[3*i+1], ports[3*i+2])
@@ -334,10 +334,10 @@ func FourLetterWord(addr, cmd string) (string, error) {
 	return string(b), nil
 }
 
-// freePorts returns n distinct loopback ports that were free a moment ago.
+// FreePorts returns n distinct loopback ports that were free a moment ago.
 // Holding all listeners open until every port is chosen keeps them distinct;
 // a port can still be taken before the server binds it, which callers retry.
-func freePorts(t testing.TB, n int) []int {
+func FreePorts(t testing.TB, n int) []int {
 	t.Helper()
 	ls := make([]net.Listener, 0, n)
 	defer func() {
