@@ -28,7 +28,13 @@
 // stall the loop.
 //
 // The registry lives in coord under master/registry (admitted agents and
-// their unreachable marks, weights, quota, framework failover deadlines)
-// and is written through the term's fenced Store: a deposed leader's
-// writes are refused, and a refused write stops its loop.
+// their unreachable marks, weights, quota, framework failover deadlines,
+// frameworks torn down) and is written through the term's fenced Store: a
+// deposed leader's writes are refused, and a refused write stops its loop.
+//
+// A new leader gives the registry's agents --agent-reregister-timeout to
+// come back; those that do not are then marked unreachable. It makes no
+// offers until more than half of them are back (or that timeout passes),
+// so that frameworks resubscribing first do not see, and fill, only the
+// first few agents.
 package master

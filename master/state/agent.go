@@ -12,22 +12,23 @@ import (
 
 // agentState is one admitted agent.
 type agentState struct {
-	id           mesos.AgentID
-	info         mesos.AgentInfo
-	total        mesos.Resources
-	capabilities []mesos.AgentCapability
-	version      string
-	bootID       string
-	stream       StreamID // "" while disconnected
-	registered   time.Time
-	reregistered time.Time
-	lastPong     time.Time
-	lastPing     time.Time
-	unreachable  bool
-	deactivated  bool
-	drain        *mesos.DrainInfo // set while draining or drained
-	tasks        map[taskKey]*task
-	offers       map[mesos.OfferID]*offer
+	id            mesos.AgentID
+	info          mesos.AgentInfo
+	total         mesos.Resources
+	capabilities  []mesos.AgentCapability
+	version       string
+	bootID        string
+	stream        StreamID // "" while disconnected
+	registered    time.Time
+	reregistered  time.Time
+	lastPong      time.Time
+	lastPing      time.Time
+	unreachable   bool
+	unreachableAt time.Time
+	deactivated   bool
+	drain         *mesos.DrainInfo // set while draining or drained
+	tasks         map[taskKey]*task
+	offers        map[mesos.OfferID]*offer
 }
 
 func (ag *agentState) connected() bool { return ag.stream != "" }
@@ -108,22 +109,29 @@ func (m *Machine) agentSubscribe(ev AgentCall) {
 	}
 	if ra, ok := m.recovered[id]; ok {
 		delete(m.recovered, id)
+		m.agentRecovered()
 		total = keepReservations(ra.Info.Resources, total)
 		m.admit(ev.Stream, id, sub, total, true)
-		if ag := m.agents[id]; ag != nil && (ra.Deactivated || ra.Drain != nil) {
-			ag.deactivated, ag.drain = true, ra.Drain
-			_ = m.alloc.DeactivateAgent(id)
-		}
+		m.restoreMaintenance(id, ra)
 		return
 	}
 	// An agent this master has not heard of (its registry entry predates
-	// the registry, or was lost): admit it under its own ID, durably first.
+	// the registry, or was lost), or one the registry has as unreachable:
+	// admit it under its own ID, durably first (which clears its
+	// unreachable mark). Tasks it reports come back RUNNING to their
+	// frameworks, who were told they were unreachable (or lost).
 	info := *sub.AgentInfo
 	info.ID = id
+	var prev RegistryAgent
+	if ra, ok := m.lostAgents[id]; ok {
+		delete(m.lostAgents, id)
+		prev = ra
+		total = keepReservations(ra.Info.Resources, total)
+	}
 	info.Resources = total
 	m.pending[ev.Stream] = true
 	stream := ev.Stream
-	m.emit(RegistryWrite{Path: agentPath(id), Value: RegistryAgent{Info: info},
+	m.emit(RegistryWrite{Path: agentPath(id), Value: RegistryAgent{Info: info, Drain: prev.Drain, Deactivated: prev.Deactivated},
 		Then: registryApplied{apply: func(m *Machine, now time.Time) {
 			if !m.pending[stream] {
 				return
@@ -134,7 +142,17 @@ func (m *Machine) agentSubscribe(ev AgentCall) {
 				return
 			}
 			m.admit(stream, id, sub, total, true)
+			m.restoreMaintenance(id, prev)
 		}}})
+}
+
+// restoreMaintenance keeps what the registry says of an agent's drain and
+// deactivation once it is back.
+func (m *Machine) restoreMaintenance(id mesos.AgentID, ra RegistryAgent) {
+	if ag := m.agents[id]; ag != nil && (ra.Deactivated || ra.Drain != nil) {
+		ag.deactivated, ag.drain = true, ra.Drain
+		_ = m.alloc.DeactivateAgent(id)
+	}
 }
 
 // admit adds an agent the master does not track yet, with the tasks it
@@ -177,6 +195,7 @@ func (m *Machine) admit(stream StreamID, id mesos.AgentID, sub *mesos.AgentSubsc
 	m.observeAgentAdded(ag)
 	m.sendAgent(ag, &mesos.AgentEvent{Type: mesos.AgentEventSubscribed, Subscribed: &mesos.AgentSubscribed{
 		AgentID: id, HeartbeatIntervalSeconds: m.cfg.HeartbeatInterval.Seconds(), MasterInfo: m.masterInfo()}})
+	m.shutdownRemoved(ag, sub)
 	for _, t := range ag.tasks {
 		if fw := m.frameworks[t.fw]; fw != nil && !fw.recovered && t.state() == mesos.TaskRunning && re {
 			m.masterUpdate(fw, t, mesos.TaskRunning, mesos.ReasonAgentReregistered, "agent reregistered")
@@ -294,6 +313,7 @@ func (m *Machine) readmit(stream StreamID, ag *agentState, sub *mesos.AgentSubsc
 	m.observeAgentAdded(ag)
 	m.sendAgent(ag, &mesos.AgentEvent{Type: mesos.AgentEventSubscribed, Subscribed: &mesos.AgentSubscribed{
 		AgentID: ag.id, HeartbeatIntervalSeconds: m.cfg.HeartbeatInterval.Seconds(), MasterInfo: m.masterInfo()}})
+	m.shutdownRemoved(ag, sub)
 	// Kills asked for while the agent was away.
 	for _, key := range sortedTaskKeys(ag.tasks) {
 		if t := ag.tasks[key]; t.killing && !t.state().IsTerminal() {
@@ -399,15 +419,27 @@ func (m *Machine) checkAgents(now time.Time) {
 		}
 	}
 	if len(m.recovered) > 0 && !now.Before(m.recoverBy) {
-		for _, id := range sortedKeys(m.recovered) {
-			ra := m.recovered[id]
-			if ra.Unreachable == nil {
-				ra.Unreachable = mesos.TimeInfoOf(now)
-				m.emit(RegistryWrite{Path: agentPath(id), Value: ra})
-			}
-		}
-		clear(m.recovered)
+		m.recoveryTimedOut(now)
 	}
+}
+
+// recoveryTimedOut marks unreachable, in the registry and for
+// reconciliation, the agents of the registry that did not reregister
+// within ReregisterTimeout of this master's start. Connected frameworks
+// get FAILURE for each, as for an agent that stops answering pings; the
+// master never knew their tasks, so reconciliation answers for them
+// (TASK_UNREACHABLE, or TASK_LOST) when asked by agent.
+func (m *Machine) recoveryTimedOut(now time.Time) {
+	for _, id := range sortedKeys(m.recovered) {
+		ra := m.recovered[id]
+		ra.Unreachable = mesos.TimeInfoOf(now)
+		m.lostAgents[id] = ra
+		m.emit(RegistryWrite{Path: agentPath(id), Value: ra})
+		for _, fid := range sortedKeys(m.frameworks) {
+			m.sendFramework(m.frameworks[fid], &mesos.Event{Type: mesos.EventFailure, Failure: &mesos.Failure{AgentID: id}})
+		}
+	}
+	clear(m.recovered)
 }
 
 // markUnreachable gives up on an agent for now: its offers are rescinded,
@@ -421,6 +453,7 @@ func (m *Machine) markUnreachable(ag *agentState) {
 	}
 	m.rescindAgentOffers(ag)
 	ag.unreachable = true
+	ag.unreachableAt = m.now
 	for _, key := range sortedTaskKeys(ag.tasks) {
 		t := ag.tasks[key]
 		if t.state().IsTerminal() {
@@ -469,4 +502,19 @@ func keepReservations(known, reported mesos.Resources) mesos.Resources {
 		return known
 	}
 	return reported
+}
+
+// shutdownRemoved tells an agent to shut down the frameworks it reports
+// tasks of that were torn down (perhaps under an earlier leader, which
+// the registry remembers): their tasks are not adopted, as in Mesos.
+func (m *Machine) shutdownRemoved(ag *agentState, sub *mesos.AgentSubscribe) {
+	done := make(map[mesos.FrameworkID]bool)
+	for i := range sub.Tasks {
+		id := sub.Tasks[i].FrameworkID
+		if m.removedFws[id] && !done[id] {
+			done[id] = true
+			m.sendAgent(ag, &mesos.AgentEvent{Type: mesos.AgentEventShutdownFramework,
+				ShutdownFramework: &mesos.ShutdownFramework{FrameworkID: id}})
+		}
+	}
 }

@@ -25,6 +25,11 @@
 // The daemon ticks often (every 100 ms); a tick with nothing due is cheap,
 // so the machine needs no timer actions.
 //
+// After a failover (a Config.Registry with agents) allocation waits until
+// more than half of the registry's admitted agents have reregistered, or
+// ReregisterTimeout has passed; agents not back by then are marked
+// unreachable (see restore and recoveryTimedOut).
+//
 // What needs the registry waits for it: a new agent's SUBSCRIBED is sent
 // only when its admission is durable (the RegistryWrite's Then event),
 // weights and quota are applied when written.

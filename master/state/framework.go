@@ -167,7 +167,9 @@ func (m *Machine) subscribe(ev SchedulerCall) {
 	}
 	if info.ID != "" && m.removedFws[info.ID] {
 		m.reply(ev.Req, 200, "")
-		m.emit(SendFramework{Stream: ev.Stream, Event: mesos.NewErrorEvent(fmt.Sprintf("framework %s has been removed", info.ID))})
+		// Mesos' exact text: clients (ours too) recognise it and stop
+		// resubscribing.
+		m.emit(SendFramework{Stream: ev.Stream, Event: mesos.NewErrorEvent("Framework has been removed")})
 		m.emit(CloseStream{Stream: ev.Stream, Reason: "framework removed"})
 		return
 	}
@@ -295,7 +297,9 @@ func (m *Machine) removeFramework(fw *frameworkState, why string) {
 	}
 	m.allocDue = true
 	m.observeFrameworkRemoved(fw)
-	m.emit(RegistryWrite{Path: frameworkPath(fw.id), Value: nil})
+	// The entry stays, marked removed, so that the next leader too
+	// refuses the ID (see subscribe).
+	m.emit(RegistryWrite{Path: frameworkPath(fw.id), Value: RegistryFramework{Info: fw.info, Removed: mesos.TimeInfoOf(m.now)}})
 }
 
 // shutdownExecutor handles SHUTDOWN: every task of the executor on the

@@ -183,7 +183,17 @@ type Machine struct {
 	pending     map[StreamID]bool // agents waiting for their admission to be written
 	recovered   map[mesos.AgentID]RegistryAgent
 	recoverBy   time.Time
-	gone        map[mesos.AgentID]bool
+	// holdOffers is set while a new leader waits for most of the
+	// registry's agents (see offersHeld); recoverWant is how many of them
+	// must reregister before offers resume.
+	holdOffers  bool
+	recoverWant int
+	// lostAgents are agents known only from the registry as unreachable:
+	// marked so before this master led, or not back by recoverBy. The
+	// master does not know their tasks, but reconciliation still answers
+	// for them, and one that comes back keeps its reservations.
+	lostAgents map[mesos.AgentID]RegistryAgent
+	gone       map[mesos.AgentID]bool
 
 	frameworks  map[mesos.FrameworkID]*frameworkState
 	fwStream    map[StreamID]*frameworkState
@@ -220,6 +230,7 @@ func New(cfg Config, now time.Time) *Machine {
 		agentStream: make(map[StreamID]*agentState),
 		pending:     make(map[StreamID]bool),
 		recovered:   make(map[mesos.AgentID]RegistryAgent),
+		lostAgents:  make(map[mesos.AgentID]RegistryAgent),
 		gone:        make(map[mesos.AgentID]bool),
 		frameworks:  make(map[mesos.FrameworkID]*frameworkState),
 		fwStream:    make(map[StreamID]*frameworkState),
@@ -314,7 +325,7 @@ func (m *Machine) tick() {
 		m.lastHeartbeat = now
 		m.heartbeat()
 	}
-	if m.allocDue || now.Sub(m.lastAlloc) >= m.cfg.AllocationInterval {
+	if (m.allocDue || now.Sub(m.lastAlloc) >= m.cfg.AllocationInterval) && !m.offersHeld(now) {
 		m.allocate(now)
 	}
 }

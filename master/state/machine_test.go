@@ -437,8 +437,8 @@ func TestFrameworkFailover(t *testing.T) {
 	if len(h.agentEvents("a1", mesos.AgentEventShutdownFramework)) != 1 {
 		t.Fatalf("not torn down: %s", describe(h.out))
 	}
-	if _, ok := h.registry["frameworks/"+string(fw)]; ok {
-		t.Fatal("registry entry kept")
+	if w, ok := h.registry["frameworks/"+string(fw)].(RegistryFramework); !ok || w.Removed == nil {
+		t.Fatalf("registry entry not marked removed: %+v", h.registry["frameworks/"+string(fw)])
 	}
 }
 

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/strata-dc/strata/master/allocator"
@@ -49,10 +50,7 @@ func (m *Machine) operatorCall(ev OperatorCall) {
 				}
 				m.quotas[q.Role] = q
 			}
-			// Offers made under the old quota may now exceed it.
-			for _, id := range sortedKeys(m.offers) {
-				m.rescind(m.offers[id], true, "quota changed")
-			}
+			m.rescindForQuota(configs)
 			m.allocDue = true
 			m.reply(req, 200, "")
 		}}})
@@ -262,4 +260,32 @@ func (m *Machine) operatorReservation(req ReqID, c *mesos.OperatorCall) {
 	m.allocDue = true
 	m.emit(RegistryWrite{Path: agentPath(ag.id), Value: m.registryAgent(ag),
 		Then: registryApplied{apply: func(m *Machine, now time.Time) { m.reply(req, 200, "") }}})
+}
+
+// rescindForQuota withdraws the outstanding offers a quota change may
+// invalidate, as Mesos' UPDATE_QUOTA does, but whole rather than best
+// effort: offers to each changed role and its subroles (they may breach a
+// new limit), and, when a config sets a guarantee, every offer (a
+// guarantee holds headroom out of everyone's offers). The allocator then
+// offers afresh under the new quota.
+func (m *Machine) rescindForQuota(configs []mesos.QuotaConfig) {
+	guarantee := false
+	for _, q := range configs {
+		if len(q.Guarantees) > 0 {
+			guarantee = true
+		}
+	}
+	inSubtree := func(role string) bool {
+		for _, q := range configs {
+			if role == q.Role || strings.HasPrefix(role, q.Role+"/") {
+				return true
+			}
+		}
+		return false
+	}
+	for _, id := range sortedKeys(m.offers) {
+		if o := m.offers[id]; guarantee || inSubtree(o.role) {
+			m.rescind(o, true, "quota changed")
+		}
+	}
 }

@@ -111,7 +111,7 @@ func (m *Machine) Snapshot() *Snapshot {
 	s.Metrics["master/agents_active"] = active
 	s.Metrics["master/agents_connected"] = active
 	s.Metrics["master/agents_disconnected"] = disconnected
-	s.Metrics["master/agents_unreachable"] = unreachable
+	s.Metrics["master/agents_unreachable"] = unreachable + float64(len(m.lostAgents))
 	s.Metrics["master/frameworks_active"] = fwActive
 	s.Metrics["master/frameworks_connected"] = fwActive
 	s.Metrics["master/frameworks_inactive"] = fwInactive

@@ -307,7 +307,8 @@ func (m *Machine) statusEvent(id mesos.TaskID, agent mesos.AgentID, state mesos.
 // reconcile answers RECONCILE with Mesos' table. Implicit (no tasks): the
 // latest state of every task the master knows for the framework. Explicit,
 // per task: known → its latest state; unknown on an agent that is
-// registered → TASK_GONE, unreachable → TASK_UNREACHABLE, gone →
+// registered → TASK_GONE, unreachable (by missed pings, or in the
+// registry, or not back within ReregisterTimeout) → TASK_UNREACHABLE, gone →
 // TASK_GONE_BY_OPERATOR, still expected back after a failover → no answer
 // yet, unknown → TASK_UNKNOWN; frameworks that are not PARTITION_AWARE get
 // TASK_LOST instead of the four. All with reason REASON_RECONCILIATION.
@@ -322,6 +323,12 @@ func (m *Machine) reconcile(req ReqID, fw *frameworkState, rc *mesos.Reconcile) 
 	}
 	send := func(id mesos.TaskID, agent mesos.AgentID, state mesos.TaskState) {
 		m.sendFramework(fw, m.statusEvent(id, agent, state, mesos.ReasonReconciliation, "reconciliation"))
+	}
+	// As in Mesos, the answer for an unreachable agent says since when.
+	sendUnreachable := func(id mesos.TaskID, agent mesos.AgentID, since time.Time) {
+		ev := m.statusEvent(id, agent, orLost(mesos.TaskUnreachable), mesos.ReasonReconciliation, "reconciliation")
+		ev.Update.Status.UnreachableTime = timeInfo(since)
+		m.sendFramework(fw, ev)
 	}
 	sendKnown := func(t *task) {
 		st := mesos.TaskStatus{TaskID: t.info.TaskID, State: t.state(), Source: mesos.SourceMaster,
@@ -356,11 +363,13 @@ func (m *Machine) reconcile(req ReqID, fw *frameworkState, rc *mesos.Reconcile) 
 		_, recovering := m.recovered[rt.AgentID]
 		switch {
 		case ag != nil && ag.unreachable:
-			send(rt.TaskID, rt.AgentID, orLost(mesos.TaskUnreachable))
+			sendUnreachable(rt.TaskID, rt.AgentID, ag.unreachableAt)
 		case ag != nil:
 			send(rt.TaskID, rt.AgentID, orLost(mesos.TaskGone))
 		case m.gone[rt.AgentID]:
 			send(rt.TaskID, rt.AgentID, orLost(mesos.TaskGoneByOperator))
+		case m.isLost(rt.AgentID):
+			sendUnreachable(rt.TaskID, rt.AgentID, m.lostAgents[rt.AgentID].Unreachable.Time())
 		case recovering:
 			// The agent may still come back with it: no answer yet.
 		default:
@@ -387,4 +396,11 @@ func (m *Machine) kill(req ReqID, fw *frameworkState, k *mesos.Kill) {
 		m.sendAgent(ag, &mesos.AgentEvent{Type: mesos.AgentEventKillTask, KillTask: &mesos.KillTask{
 			FrameworkID: fw.id, TaskID: k.TaskID, KillPolicy: k.KillPolicy}})
 	}
+}
+
+// isLost reports whether the registry has the agent as unreachable while
+// this master does not track it.
+func (m *Machine) isLost(id mesos.AgentID) bool {
+	_, ok := m.lostAgents[id]
+	return ok
 }
