@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/strata-dc/strata/agent/supervise"
 	"github.com/strata-dc/strata/master/mesos"
 )
 
@@ -59,50 +60,12 @@ type taskRecord struct {
 	Expired bool `json:"expired,omitempty"`
 }
 
-// writeFileDurably replaces path with data: temp file, fsync, rename,
-// fsync of the directory.
-func writeFileDurably(path string, data []byte) error {
-	dir := filepath.Dir(path)
-	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp*")
-	if err != nil {
-		return fmt.Errorf("checkpoint %s: %w", path, err)
-	}
-	_, err = tmp.Write(data)
-	if err == nil {
-		err = tmp.Sync()
-	}
-	if cerr := tmp.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(tmp.Name(), path)
-	}
-	if err != nil {
-		os.Remove(tmp.Name())
-		return fmt.Errorf("checkpoint %s: %w", path, err)
-	}
-	return syncDir(dir)
-}
-
-func syncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return fmt.Errorf("sync %s: %w", dir, err)
-	}
-	err = d.Sync()
-	d.Close()
-	if err != nil {
-		return fmt.Errorf("sync %s: %w", dir, err)
-	}
-	return nil
-}
-
 func writeJSONDurably(path string, v any) error {
 	b, err := json.MarshalIndent(v, "", "  ")
 	if err != nil {
 		return fmt.Errorf("checkpoint %s: %w", path, err)
 	}
-	return writeFileDurably(path, append(b, '\n'))
+	return supervise.WriteFileDurably(path, append(b, '\n'))
 }
 
 // checkpoint reads and writes the agent's meta directory.
@@ -148,7 +111,7 @@ func (c *checkpoint) removeTask(container string) error {
 	if err := os.Remove(c.taskPath(container)); err != nil && !errors.Is(err, os.ErrNotExist) {
 		return fmt.Errorf("checkpoint: %w", err)
 	}
-	return syncDir(filepath.Join(c.dir, tasksDir))
+	return supervise.SyncDir(filepath.Join(c.dir, tasksDir))
 }
 
 // loadTasks reads every task record; unreadable ones are reported, not
@@ -204,7 +167,7 @@ func equalJSON(x, y any) bool {
 // markAlive records that the agent runs now: the next agent to start on
 // this work dir learns how long tasks were without one.
 func (c *checkpoint) markAlive(now time.Time) error {
-	return writeFileDurably(filepath.Join(c.dir, aliveFile), []byte(now.UTC().Format(time.RFC3339Nano)+"\n"))
+	return supervise.WriteFileDurably(filepath.Join(c.dir, aliveFile), []byte(now.UTC().Format(time.RFC3339Nano)+"\n"))
 }
 
 // lastAlive is when an agent last ran on this work dir; zero if never.

@@ -16,13 +16,20 @@ func writeJSONDurably(path string, v any) error {
 	if err != nil {
 		return fmt.Errorf("write %s: %w", path, err)
 	}
-	b = append(b, '\n')
+	return WriteFileDurably(path, append(b, '\n'))
+}
+
+// WriteFileDurably replaces path with data so that after a crash of the
+// process or the host the file holds either the old or the new content:
+// temporary file beside it, fsync, rename over path, fsync the directory.
+// The agent's own checkpoint uses it too.
+func WriteFileDurably(path string, data []byte) error {
 	dir := filepath.Dir(path)
 	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp*")
 	if err != nil {
 		return fmt.Errorf("write %s: %w", path, err)
 	}
-	_, err = tmp.Write(b)
+	_, err = tmp.Write(data)
 	if err == nil {
 		err = tmp.Sync()
 	}
@@ -36,11 +43,12 @@ func writeJSONDurably(path string, v any) error {
 		os.Remove(tmp.Name())
 		return fmt.Errorf("write %s: %w", path, err)
 	}
-	return syncDir(dir)
+	return SyncDir(dir)
 }
 
-// syncDir makes a directory's entries (a rename, a new file) durable.
-func syncDir(dir string) error {
+// SyncDir makes a directory's entries (a rename, a new or removed file)
+// durable.
+func SyncDir(dir string) error {
 	d, err := os.Open(dir)
 	if err != nil {
 		return fmt.Errorf("sync %s: %w", dir, err)

@@ -300,5 +300,5 @@ func (s *supervisor) forget(id string) error {
 	if err := os.RemoveAll(s.runDir(id)); err != nil && !errors.Is(err, os.ErrNotExist) {
 		return fmt.Errorf("forget %s: %w", id, err)
 	}
-	return syncDir(filepath.Join(s.cfg.Dir, runsDir))
+	return SyncDir(filepath.Join(s.cfg.Dir, runsDir))
 }
