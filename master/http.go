@@ -137,41 +137,34 @@ func (m *Master) serveRedirect(w http.ResponseWriter, r *http.Request) {
 
 // serveScheduler is the scheduler API.
 func (m *Master) serveScheduler(w http.ResponseWriter, r *http.Request) {
-	body, ok := readCall(w, r)
-	if !ok {
-		return
-	}
-	call, err := mesos.DecodeCall(body)
-	if err != nil {
-		decodeError(w, err)
-		return
-	}
-	l := m.leaderOrRedirect(w, r)
-	if l == nil {
-		return
-	}
-	req := state.ReqID(m.reqSeq.Add(1))
-	if call.Type != mesos.CallSubscribe {
-		rep, err := l.submit(r.Context(), state.SchedulerCall{Req: req, Stream: state.StreamID(r.Header.Get(StreamIDHeader)), Call: call}, req, nil)
-		if err != nil {
-			writeError(w, http.StatusServiceUnavailable, err.Error())
-			return
-		}
-		writeReply(w, rep)
-		return
-	}
-	s := newStream()
-	rep, err := l.submit(r.Context(), state.SchedulerCall{Req: req, Stream: s.id, Call: call}, req, s)
-	m.serveStream(w, r, l, s, rep, err)
+	serveCalls(m, w, r, mesos.DecodeCall,
+		func(c *mesos.Call) bool { return c.Type == mesos.CallSubscribe },
+		func(req state.ReqID, s state.StreamID, c *mesos.Call) state.Event {
+			return state.SchedulerCall{Req: req, Stream: s, Call: c}
+		})
 }
 
 // serveAgent is the agent API.
 func (m *Master) serveAgent(w http.ResponseWriter, r *http.Request) {
+	serveCalls(m, w, r, mesos.DecodeAgentCall,
+		func(c *mesos.AgentCall) bool { return c.Type == mesos.AgentCallSubscribe },
+		func(req state.ReqID, s state.StreamID, c *mesos.AgentCall) state.Event {
+			return state.AgentCall{Req: req, Stream: s, Call: c}
+		})
+}
+
+// serveCalls is what the scheduler and agent APIs share: decode the call
+// (400 naming the field), find the leader (or redirect), then either
+// answer one call on its own or, for SUBSCRIBE, open the event stream.
+// Other calls name their stream in the Mesos-Stream-Id header.
+func serveCalls[C any](m *Master, w http.ResponseWriter, r *http.Request,
+	decode func([]byte) (C, error), subscribe func(C) bool,
+	event func(state.ReqID, state.StreamID, C) state.Event) {
 	body, ok := readCall(w, r)
 	if !ok {
 		return
 	}
-	call, err := mesos.DecodeAgentCall(body)
+	call, err := decode(body)
 	if err != nil {
 		decodeError(w, err)
 		return
@@ -181,8 +174,8 @@ func (m *Master) serveAgent(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	req := state.ReqID(m.reqSeq.Add(1))
-	if call.Type != mesos.AgentCallSubscribe {
-		rep, err := l.submit(r.Context(), state.AgentCall{Req: req, Stream: state.StreamID(r.Header.Get(StreamIDHeader)), Call: call}, req, nil)
+	if !subscribe(call) {
+		rep, err := l.submit(r.Context(), event(req, state.StreamID(r.Header.Get(StreamIDHeader)), call), req, nil)
 		if err != nil {
 			writeError(w, http.StatusServiceUnavailable, err.Error())
 			return
@@ -191,7 +184,7 @@ func (m *Master) serveAgent(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s := newStream()
-	rep, err := l.submit(r.Context(), state.AgentCall{Req: req, Stream: s.id, Call: call}, req, s)
+	rep, err := l.submit(r.Context(), event(req, s.id, call), req, s)
 	m.serveStream(w, r, l, s, rep, err)
 }
 
