@@ -286,19 +286,29 @@ func (rs Ranges) checkRanges(path string, errs *FieldErrors) {
 	}
 }
 
-// parseJSONUint reads a non-negative integer given as a JSON number
-// (including integral floats like 31000.0) or as a decimal string.
-func parseJSONUint(data []byte) (uint64, error) {
+// jsonNumberText is a JSON number's text, unquoted when it came as a string
+// (Mesos' codec accepts both); "" for null or nothing.
+func jsonNumberText(data []byte) (string, error) {
 	t := strings.TrimSpace(string(data))
 	if t == "" || t == "null" {
-		return 0, nil
+		return "", nil
 	}
 	if t[0] == '"' {
 		var s string
 		if err := json.Unmarshal([]byte(t), &s); err != nil {
-			return 0, err
+			return "", err
 		}
 		t = strings.TrimSpace(s)
+	}
+	return t, nil
+}
+
+// parseJSONUint reads a non-negative integer given as a JSON number
+// (including integral floats like 31000.0) or as a decimal string.
+func parseJSONUint(data []byte) (uint64, error) {
+	t, err := jsonNumberText(data)
+	if err != nil || t == "" {
+		return 0, err
 	}
 	if v, err := strconv.ParseUint(t, 10, 64); err == nil {
 		return v, nil
@@ -312,16 +322,9 @@ func parseJSONUint(data []byte) (uint64, error) {
 
 // parseJSONInt reads a signed integer the same lenient way.
 func parseJSONInt(data []byte) (int64, error) {
-	t := strings.TrimSpace(string(data))
-	if t == "" || t == "null" {
-		return 0, nil
-	}
-	if t[0] == '"' {
-		var s string
-		if err := json.Unmarshal([]byte(t), &s); err != nil {
-			return 0, err
-		}
-		t = strings.TrimSpace(s)
+	t, err := jsonNumberText(data)
+	if err != nil || t == "" {
+		return 0, err
 	}
 	if v, err := strconv.ParseInt(t, 10, 64); err == nil {
 		return v, nil
