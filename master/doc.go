@@ -27,9 +27,9 @@
 // more than a thousand records behind is closed rather than allowed to
 // stall the loop.
 //
-// The registry lives in coord under master/registry (admitted agents and
-// their unreachable marks, weights, quota, framework failover deadlines,
-// frameworks torn down) and is written through the term's fenced Store: a
+// The registry lives in coord under master/registry (admitted agents,
+// their unreachable marks, drains and deactivations, weights, quota,
+// framework failover deadlines, frameworks torn down) and is written through the term's fenced Store: a
 // deposed leader's writes are refused, and a refused write stops its loop.
 //
 // A new leader gives the registry's agents --agent-reregister-timeout to

@@ -165,10 +165,11 @@ const (
 	AgentEventShutdownFramework AgentEventType = "SHUTDOWN_FRAMEWORK"
 	AgentEventMessage           AgentEventType = "MESSAGE"
 	AgentEventPing              AgentEventType = "PING"
+	AgentEventDrain             AgentEventType = "DRAIN"
 )
 
 var agentEventTypes = enumSet(AgentEventUnknown, AgentEventSubscribed, AgentEventRunTask, AgentEventRunTaskGroup, AgentEventKillTask,
-	AgentEventAcknowledge, AgentEventShutdownFramework, AgentEventMessage, AgentEventPing)
+	AgentEventAcknowledge, AgentEventShutdownFramework, AgentEventMessage, AgentEventPing, AgentEventDrain)
 
 // IsKnown reports whether t is one of the agent API's event names.
 func (t AgentEventType) IsKnown() bool { _, ok := agentEventTypes[t]; return ok }
@@ -183,6 +184,7 @@ type AgentEvent struct {
 	Acknowledge       *AgentAcknowledge      `json:"acknowledge,omitempty"`
 	ShutdownFramework *ShutdownFramework     `json:"shutdown_framework,omitempty"`
 	Message           *AgentFrameworkMessage `json:"message,omitempty"`
+	Drain             *AgentDrain            `json:"drain,omitempty"`
 }
 
 // AgentSubscribed answers SUBSCRIBE: the agent's ID (new or confirmed) and
@@ -234,4 +236,14 @@ type AgentFrameworkMessage struct {
 	FrameworkID FrameworkID `json:"framework_id" mesos:"required"`
 	ExecutorID  ExecutorID  `json:"executor_id" mesos:"required"`
 	Data        []byte      `json:"data"`
+}
+
+// AgentDrain is Mesos' DrainSlaveMessage: the operator drains the agent
+// (DRAIN_AGENT). The agent kills each task within the smaller of its own
+// grace period and Config.MaxGracePeriod, reports the kills with
+// REASON_AGENT_DRAINING, refuses new tasks with TASK_DROPPED, and keeps
+// draining across its restarts until it runs nothing. The master sends it
+// again whenever a draining or drained agent subscribes.
+type AgentDrain struct {
+	Config *DrainConfig `json:"config" mesos:"required"`
 }

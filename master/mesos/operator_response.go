@@ -123,6 +123,24 @@ type DrainConfig struct {
 	MarkGone       *bool         `json:"mark_gone,omitempty"`
 }
 
+// KillPolicyFor is the kill policy a drain imposes on a task whose own is
+// own, as Mesos' agent computes it: nil (keep the task's own) when the
+// drain sets no maximum or the task's grace period is within it, else the
+// maximum. Tasks without a grace period of their own get the maximum.
+func (c *DrainConfig) KillPolicyFor(own *KillPolicy) *KillPolicy {
+	if c == nil || c.MaxGracePeriod == nil {
+		return nil
+	}
+	limit := c.MaxGracePeriod.Duration()
+	if own != nil && own.GracePeriod != nil && own.GracePeriod.Duration() >= 0 && own.GracePeriod.Duration() <= limit {
+		return nil
+	}
+	return &KillPolicy{GracePeriod: DurationInfoOf(limit)}
+}
+
+// MarksGone reports whether the drain ends with the agent marked gone.
+func (c *DrainConfig) MarksGone() bool { return c != nil && c.MarkGone != nil && *c.MarkGone }
+
 // DrainInfo is an agent's drain state and configuration.
 type DrainInfo struct {
 	State  DrainState   `json:"state" mesos:"required"`

@@ -26,7 +26,9 @@ type agentState struct {
 	unreachable   bool
 	unreachableAt time.Time
 	deactivated   bool
-	drain         *mesos.DrainInfo // set while draining or drained
+	drain         *mesos.DrainInfo // set while draining or drained (maintenance.go)
+	drainStart    time.Time        // when the drain began, for estimated_drain_start_time
+	markingGone   bool             // a drain with mark_gone is being written to the registry
 	tasks         map[taskKey]*task
 	offers        map[mesos.OfferID]*offer
 }
@@ -144,15 +146,6 @@ func (m *Machine) agentSubscribe(ev AgentCall) {
 			m.admit(stream, id, sub, total, true)
 			m.restoreMaintenance(id, prev)
 		}}})
-}
-
-// restoreMaintenance keeps what the registry says of an agent's drain and
-// deactivation once it is back.
-func (m *Machine) restoreMaintenance(id mesos.AgentID, ra RegistryAgent) {
-	if ag := m.agents[id]; ag != nil && (ra.Deactivated || ra.Drain != nil) {
-		ag.deactivated, ag.drain = true, ra.Drain
-		_ = m.alloc.DeactivateAgent(id)
-	}
 }
 
 // admit adds an agent the master does not track yet, with the tasks it
@@ -321,6 +314,10 @@ func (m *Machine) readmit(stream StreamID, ag *agentState, sub *mesos.AgentSubsc
 				FrameworkID: key.fw, TaskID: key.id}})
 		}
 	}
+	// A draining or drained agent hears of it again: it may have
+	// restarted, or missed the first DRAIN.
+	m.sendDrain(ag)
+	m.checkDrained(ag)
 }
 
 // usedByFramework sums what tasks hold per framework, for the allocator.

@@ -30,6 +30,10 @@
 // ReregisterTimeout has passed; agents not back by then are marked
 // unreachable (see restore and recoveryTimedOut).
 //
+// Agent maintenance (DEACTIVATE_AGENT, DRAIN_AGENT, REACTIVATE_AGENT) is
+// kept in each agent's registry entry and follows Mesos' drain states
+// DRAINING → DRAINED (maintenance.go).
+//
 // What needs the registry waits for it: a new agent's SUBSCRIBED is sent
 // only when its admission is durable (the RegistryWrite's Then event),
 // weights and quota are applied when written.

@@ -574,8 +574,9 @@ func TestUpdateFramework(t *testing.T) {
 	}
 }
 
-// TestDrainAgent kills the agent's tasks with the grace period, keeps
-// offers away, and marks it DRAINED (then gone, if asked) when empty.
+// TestDrainAgent: an agent without AGENT_DRAINING is sent KILL_TASK with
+// the drain's grace period for each task, gets no offers, and is marked
+// gone (mark_gone) once its last terminal update is acknowledged.
 func TestDrainAgent(t *testing.T) {
 	h := newHarness(t, Config{OfferTimeout: -1})
 	agent := h.addAgent("a1", "cpus:4;mem:4096")
@@ -599,6 +600,11 @@ func TestDrainAgent(t *testing.T) {
 		t.Fatalf("draining agent offered: %v", offers)
 	}
 	h.agentCall("a1", statusCall(agent, fw, "t1", mesos.TaskKilled, uuidN(1)))
+	if h.closed("a1") {
+		t.Fatalf("agent marked gone before the framework acknowledged the kill: %s", describe(h.out))
+	}
+	h.call("f1", &mesos.Call{Type: mesos.CallAcknowledge, FrameworkID: fw, Acknowledge: &mesos.Acknowledge{
+		AgentID: agent, TaskID: "t1", UUID: uuidN(1)}})
 	if !h.closed("a1") {
 		t.Fatalf("drained agent not marked gone: %s", describe(h.out))
 	}

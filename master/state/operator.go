@@ -62,56 +62,14 @@ func (m *Machine) operatorCall(ev OperatorCall) {
 		}
 		m.removeFramework(fw, "torn down by the operator")
 		m.reply(ev.Req, 200, "")
-	case mesos.OperatorDeactivateAgent, mesos.OperatorReactivateAgent:
-		ref := c.DeactivateAgent
-		field := "deactivate_agent.agent_id"
-		if c.Type == mesos.OperatorReactivateAgent {
-			ref, field = c.ReactivateAgent, "reactivate_agent.agent_id"
-		}
-		ag := m.agents[ref.AgentID]
-		if ag == nil {
-			m.reply(ev.Req, 400, fmt.Sprintf("%s: unknown agent %s", field, ref.AgentID))
-			return
-		}
-		ag.deactivated = c.Type == mesos.OperatorDeactivateAgent
-		if !ag.deactivated {
-			ag.drain = nil
-		}
-		m.emit(RegistryWrite{Path: agentPath(ag.id), Value: RegistryAgent{Info: ag.info, Deactivated: ag.deactivated}})
-		if ag.deactivated {
-			m.rescindAgentOffers(ag)
-			_ = m.alloc.DeactivateAgent(ag.id)
-		} else if ag.connected() {
-			_ = m.alloc.ActivateAgent(ag.id)
-			m.allocDue = true
-		}
-		m.reply(ev.Req, 200, "")
+	case mesos.OperatorDeactivateAgent:
+		m.deactivateAgent(ev.Req, c.DeactivateAgent.AgentID)
+	case mesos.OperatorReactivateAgent:
+		m.reactivateAgent(ev.Req, c.ReactivateAgent.AgentID)
 	case mesos.OperatorReserveResources, mesos.OperatorUnreserveResources:
 		m.operatorReservation(ev.Req, c)
 	case mesos.OperatorDrainAgent:
-		d := c.DrainAgent
-		ag := m.agents[d.AgentID]
-		if ag == nil {
-			m.reply(ev.Req, 400, fmt.Sprintf("drain_agent.agent_id: unknown agent %s", d.AgentID))
-			return
-		}
-		if d.MaxGracePeriod != nil && (d.MaxGracePeriod.Seconds < 0 || d.MaxGracePeriod.Nanos < 0) {
-			m.reply(ev.Req, 400, "drain_agent.max_grace_period: must not be negative")
-			return
-		}
-		cfg := &mesos.DrainConfig{MarkGone: d.MarkGone}
-		if g := d.MaxGracePeriod; g != nil {
-			cfg.MaxGracePeriod = &mesos.DurationInfo{Nanoseconds: g.Seconds*int64(time.Second) + int64(g.Nanos)}
-		}
-		drain := &mesos.DrainInfo{State: mesos.DrainDraining, Config: cfg}
-		req := ev.Req
-		m.emit(RegistryWrite{Path: agentPath(ag.id), Value: RegistryAgent{Info: ag.info, Drain: drain, Deactivated: true},
-			Then: registryApplied{apply: func(m *Machine, now time.Time) {
-				if ag := m.agents[d.AgentID]; ag != nil {
-					m.startDrain(ag, drain)
-				}
-				m.reply(req, 200, "")
-			}}})
+		m.drainAgent(ev.Req, c.DrainAgent)
 	case mesos.OperatorMarkAgentGone:
 		id := c.MarkAgentGone.AgentID
 		ag := m.agents[id]
@@ -147,6 +105,7 @@ func (m *Machine) markGone(id mesos.AgentID) {
 	if ag == nil {
 		return
 	}
+	ag.markingGone = true // no drain may write the agent back as DRAINED
 	if ag.stream != "" {
 		m.emit(CloseStream{Stream: ag.stream, Reason: "agent marked gone by the operator"})
 		delete(m.agentStream, ag.stream)
@@ -170,50 +129,6 @@ func (m *Machine) markGone(id mesos.AgentID) {
 	delete(m.agents, id)
 	m.observeAgentRemoved(id)
 	m.allocDue = true
-}
-
-// startDrain deactivates an agent and kills its tasks, each within the
-// drain's grace period; checkDrained finishes the drain.
-func (m *Machine) startDrain(ag *agentState, drain *mesos.DrainInfo) {
-	ag.drain = drain
-	ag.deactivated = true
-	m.rescindAgentOffers(ag)
-	_ = m.alloc.DeactivateAgent(ag.id)
-	for _, key := range sortedTaskKeys(ag.tasks) {
-		t := ag.tasks[key]
-		if t.state().IsTerminal() {
-			continue
-		}
-		t.killing = true
-		var policy *mesos.KillPolicy
-		if g := drain.Config.MaxGracePeriod; g != nil {
-			policy = &mesos.KillPolicy{GracePeriod: g}
-		}
-		m.sendAgent(ag, &mesos.AgentEvent{Type: mesos.AgentEventKillTask, KillTask: &mesos.KillTask{
-			FrameworkID: key.fw, TaskID: key.id, KillPolicy: policy}})
-	}
-	m.checkDrained(ag)
-}
-
-// checkDrained marks a draining agent DRAINED once it runs nothing (and
-// gone, if the drain asked for it).
-func (m *Machine) checkDrained(ag *agentState) {
-	if ag.drain == nil || ag.drain.State != mesos.DrainDraining {
-		return
-	}
-	for _, t := range ag.tasks {
-		if !t.state().IsTerminal() {
-			return
-		}
-	}
-	ag.drain = &mesos.DrainInfo{State: mesos.DrainDrained, Config: ag.drain.Config}
-	if c := ag.drain.Config; c != nil && c.MarkGone != nil && *c.MarkGone {
-		id := ag.id
-		m.emit(RegistryWrite{Path: agentPath(id), Value: RegistryAgent{Info: ag.info, Gone: true},
-			Then: registryApplied{apply: func(m *Machine, now time.Time) { m.markGone(id) }}})
-		return
-	}
-	m.emit(RegistryWrite{Path: agentPath(ag.id), Value: RegistryAgent{Info: ag.info, Drain: ag.drain, Deactivated: true}})
 }
 
 // operatorReservation handles RESERVE_RESOURCES and UNRESERVE_RESOURCES

@@ -144,6 +144,9 @@ func (m *Machine) agentViewOf(ag *agentState, allocated *summer) mesos.Agent {
 	a := mesos.Agent{AgentInfo: &info, Active: ag.connected() && !ag.deactivated, Deactivated: ag.deactivated,
 		Version: ag.version, RegisteredTime: timeInfo(ag.registered), ReregisteredTime: timeInfo(ag.reregistered),
 		TotalResources: ag.total, Capabilities: ag.capabilities, DrainInfo: ag.drain}
+	if ag.drain != nil && !ag.drainStart.IsZero() {
+		a.EstimatedDrainStartTime = mesos.TimeInfoOf(ag.drainStart)
+	}
 	// Sums are collected and normalized once: adding task by task
 	// normalizes every time, which dominates GET_STATE on big clusters.
 	var offered summer

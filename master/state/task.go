@@ -172,7 +172,6 @@ func (m *Machine) agentUpdate(req ReqID, ag *agentState, fwID mesos.FrameworkID,
 	t.changed()
 	if status.State.IsTerminal() {
 		m.recoverTask(t)
-		m.checkDrained(ag)
 	}
 	m.observeTaskUpdated(t, &status)
 	fw := m.frameworks[t.fw]
@@ -262,7 +261,8 @@ func (m *Machine) recoverTask(t *task) {
 func (m *Machine) removeTask(t *task) {
 	m.recoverTask(t)
 	delete(m.unacked, t)
-	if ag := m.agents[t.agent]; ag != nil {
+	ag := m.agents[t.agent]
+	if ag != nil {
 		delete(ag.tasks, taskKey{t.fw, t.info.TaskID})
 	}
 	if fw := m.frameworks[t.fw]; fw != nil {
@@ -271,6 +271,9 @@ func (m *Machine) removeTask(t *task) {
 	m.completedTasks = append(m.completedTasks, t.info)
 	if len(m.completedTasks) > maxCompletedTasks {
 		m.completedTasks = slices.Delete(m.completedTasks, 0, len(m.completedTasks)-maxCompletedTasks)
+	}
+	if ag != nil {
+		m.checkDrained(ag) // the last task of a draining agent may have gone
 	}
 }
 
