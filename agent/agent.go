@@ -50,6 +50,14 @@ type Agent struct {
 	// reportLive lists tasks whose terminal update is unacknowledged that
 	// the next SUBSCRIBE reports as still live (see onSubscribed).
 	reportLive map[string]bool
+
+	// checkers are the running health checkers by container ID
+	// (health.go), started under checkCtx (Run's) and counted in checkWG.
+	checkers map[string]*healthChecker
+	checkCtx context.Context
+	checkWG  sync.WaitGroup
+	counters taskCounters // states reached, for /metrics/snapshot (monitor.go)
+	drain    drainState   // the drain in progress, if any (drain.go)
 }
 
 type taskKey struct {
@@ -147,6 +155,7 @@ func (a *Agent) Subscriptions() int {
 func (a *Agent) Run(ctx context.Context) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
+	defer a.stopHealthChecks()
 	srv := &http.Server{Handler: a.mux(), ReadHeaderTimeout: 10 * time.Second}
 	var wg sync.WaitGroup
 	defer wg.Wait()
@@ -176,6 +185,7 @@ func (a *Agent) Run(ctx context.Context) error {
 	}
 	a.mu.Lock()
 	a.sup = sup
+	a.checkCtx = ctx
 	a.reconcile(ctx)
 	if last := a.ck.lastAlive(); !last.IsZero() && time.Since(last) > a.cfg.RecoveryTimeout {
 		a.expireRecovered(ctx, time.Since(last))
@@ -189,9 +199,10 @@ func (a *Agent) Run(ctx context.Context) error {
 		a.mu.Unlock()
 	}()
 
-	wg.Add(2)
+	wg.Add(3)
 	go func() { defer wg.Done(); a.out.run(ctx) }()
 	go func() { defer wg.Done(); a.follow(ctx) }()
+	go func() { defer wg.Done(); a.collectGarbage(ctx) }()
 	a.log.Info("agent started", "addr", a.tcp.Addr().String(), "master", a.cfg.Master,
 		"work_dir", a.cfg.WorkDir, "isolation", a.cfg.Isolation, "resources", a.total.String())
 	a.loop(ctx, sup)
@@ -246,6 +257,12 @@ func (a *Agent) startSupervisor(ctx context.Context) (*supervise.Client, error) 
 	c, err := supervise.Start(sctx, supervise.Options{Dir: filepath.Join(a.cfg.WorkDir, supervisorSD), Name: a.name,
 		Isolation: a.cfg.Isolation, Command: a.cfg.SupervisorCommand})
 	if err != nil {
+		return nil, fmt.Errorf("agent: supervisor: %w", err)
+	}
+	// The supervisor enforces --recovery-timeout itself, so tasks end
+	// even if this agent never comes back.
+	if err := c.KillOrphansAfter(sctx, a.cfg.RecoveryTimeout); err != nil {
+		c.Close()
 		return nil, fmt.Errorf("agent: supervisor: %w", err)
 	}
 	info := c.Info()

@@ -58,6 +58,13 @@ type taskRecord struct {
 	// Expired is set when the agent came back after the recovery timeout
 	// and killed the task for it: its exit is reported as that.
 	Expired bool `json:"expired,omitempty"`
+	// Healthy is the task's health as last reported (nil: unchecked or
+	// not known yet); every later update carries it, and a recovered
+	// task's checker reports only a change (health.go).
+	Healthy *bool `json:"healthy,omitempty"`
+	// HealthKill says why the task's health check killed it, for its
+	// terminal update; empty if it did not.
+	HealthKill string `json:"health_kill,omitempty"`
 }
 
 func writeJSONDurably(path string, v any) error {

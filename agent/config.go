@@ -44,6 +44,14 @@ type Config struct {
 	// RecoveryTimeout is how long tasks may wait for an agent to come back
 	// (15 min): an agent that starts later kills them (see doc.go).
 	RecoveryTimeout time.Duration
+	// SwitchUser runs each task as its CommandInfo.user, or else its
+	// framework's user (Mesos' --switch_user, on in `strata agent`); off,
+	// tasks run as the agent's own user. A user the host does not know
+	// fails the launch with TASK_FAILED naming the user.
+	SwitchUser bool
+	// GCDelay is how long the sandboxes of finished runs are kept (Mesos'
+	// --gc_delay, 1 week); disk pressure shortens it (see gc.go).
+	GCDelay time.Duration
 	// StatusRetry is the first resend interval of an unacknowledged status
 	// update (10 s); it doubles up to StatusRetryMax (10 min).
 	StatusRetry    time.Duration
@@ -101,6 +109,9 @@ func (c *Config) defaults() error {
 	c.Isolation = iso
 	if c.RecoveryTimeout <= 0 {
 		c.RecoveryTimeout = 15 * time.Minute
+	}
+	if c.GCDelay <= 0 {
+		c.GCDelay = 7 * 24 * time.Hour
 	}
 	if c.StatusRetry <= 0 {
 		c.StatusRetry = 10 * time.Second

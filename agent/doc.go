@@ -38,14 +38,21 @@
 // drops the queue, and the resend timer or the next subscription sends
 // everything unacknowledged again in order.
 //
-// The agent notes in meta/alive when it last ran. One that starts more
-// than --recovery-timeout later kills the tasks that waited for it
-// (TASK_FAILED, REASON_EXECUTOR_REREGISTRATION_TIMEOUT), as Mesos'
-// executors give up on an agent that does not come back. Tasks of an
-// agent that never comes back run on: ending them needs a timer in the
-// supervisor.
+// Tasks whose agent stays away longer than --recovery-timeout are
+// killed, as Mesos' executors give up on an agent that does not come
+// back: the supervisor does it itself once no agent has watched it for
+// that long (supervise.Client.KillOrphansAfter), and an agent that
+// starts later than that (meta/alive says when it last ran) kills what
+// is left. Either way the update is TASK_FAILED with
+// REASON_EXECUTOR_REREGISTRATION_TIMEOUT.
 //
-// Not yet: health checks, the files API, usage statistics, GC of
-// sandboxes, draining, --switch-user, task groups (answered with
-// TASK_ERROR).
+// Around the tasks: health checks (health.go: COMMAND, HTTP and TCP,
+// run by the agent with Mesos' defaults, reported as `healthy` and
+// killing after consecutive failures); the sandbox files API and the
+// operator API (files.go, operator.go; paths confined to sandboxes);
+// usage statistics and metrics (monitor.go); sandbox GC after --gc-delay,
+// sooner under disk pressure (gc.go); --switch-user.
+//
+// Not yet: task groups (answered with TASK_ERROR), custom executors and
+// executor messages.
 package agent

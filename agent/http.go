@@ -31,9 +31,12 @@ type TaskState struct {
 	State       mesos.TaskState   `json:"state"`
 	// Unacknowledged counts the updates the framework has not
 	// acknowledged yet.
-	Unacknowledged int    `json:"unacknowledged,omitempty"`
-	PID            int    `json:"pid,omitempty"`
-	Sandbox        string `json:"sandbox,omitempty"`
+	Unacknowledged int `json:"unacknowledged,omitempty"`
+	// Healthy is the task's last health check result (absent: unchecked
+	// or no result yet).
+	Healthy *bool  `json:"healthy,omitempty"`
+	PID     int    `json:"pid,omitempty"`
+	Sandbox string `json:"sandbox,omitempty"`
 }
 
 // State returns a snapshot of the agent.
@@ -48,7 +51,7 @@ func (a *Agent) State() State {
 	for _, c := range slices.Sorted(maps.Keys(a.tasks)) {
 		t := a.tasks[c]
 		ts := TaskState{TaskID: t.Task.TaskID, FrameworkID: t.FrameworkID, Name: t.Task.Name, ContainerID: c,
-			State: t.State, Unacknowledged: len(t.Pending)}
+			State: t.State, Unacknowledged: len(t.Pending), Healthy: t.Healthy}
 		if a.sup != nil {
 			if st, ok := a.sup.Task(c); ok {
 				ts.PID, ts.Sandbox = st.PID, st.Spec.Sandbox
@@ -59,7 +62,10 @@ func (a *Agent) State() State {
 	return s
 }
 
+// mux routes the agent's HTTP API, served alike on TCP and on the
+// control socket.
 func (a *Agent) mux() *http.ServeMux {
+	a.counters.started()
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /health", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, map[string]bool{"healthy": true})
@@ -67,10 +73,35 @@ func (a *Agent) mux() *http.ServeMux {
 	mux.HandleFunc("GET /state", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, a.State())
 	})
+	mux.HandleFunc("POST /api/v1", a.serveOperator)
+	mux.HandleFunc("GET /files/browse", a.serveBrowse)
+	mux.HandleFunc("GET /files/read", a.serveRead)
+	mux.HandleFunc("GET /files/download", a.serveDownload)
+	mux.HandleFunc("GET /monitor/statistics", a.serveStatistics)
+	mux.HandleFunc("GET /metrics/snapshot", func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, a.Metrics())
+	})
 	return mux
 }
 
 func writeJSON(w http.ResponseWriter, v any) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		writeError(w, http.StatusInternalServerError, "encode answer: "+err.Error())
+		return
+	}
 	w.Header().Set("Content-Type", "application/json")
-	_ = json.NewEncoder(w).Encode(v)
+	_, _ = w.Write(append(b, '\n'))
+}
+
+// apiError is Strata's JSON error body.
+type apiError struct {
+	Message string   `json:"message"`
+	Details []string `json:"details,omitempty"`
+}
+
+func writeError(w http.ResponseWriter, status int, msg string) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(apiError{Message: msg})
 }

@@ -40,7 +40,7 @@ func agentProcess(t *testing.T, bin, zk, dir string) *exec.Cmd {
 	}
 	t.Cleanup(func() { log.Close() })
 	cmd := exec.Command(bin, "agent", "--master", zk, "--work-dir", dir, "--ip", "127.0.0.1", "--port", "0",
-		"--hostname", "agent-proc", "--resources", "cpus:2;mem:512;disk:512;ports:[31000-31010]", "--log-level", "debug")
+		"--hostname", "agent-proc", "--resources", "cpus:2;mem:512;disk:512;ports:[31000-31010]", "--log-level", "debug", "--switch-user=false")
 	cmd.Stdout, cmd.Stderr = log, log
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)

@@ -1,13 +1,13 @@
 package agent
 
 import (
-	"bufio"
 	"fmt"
-	"os"
 	"runtime"
-	"strconv"
 	"strings"
-	"syscall"
+
+	"github.com/shirou/gopsutil/v3/cpu"
+	"github.com/shirou/gopsutil/v3/disk"
+	"github.com/shirou/gopsutil/v3/mem"
 
 	"github.com/strata-dc/strata/master/mesos"
 )
@@ -30,7 +30,7 @@ func totalResources(flag, workDir string) (mesos.Resources, error) {
 	}
 	var add []string
 	if !have["cpus"] {
-		add = append(add, fmt.Sprintf("cpus:%d", runtime.NumCPU()))
+		add = append(add, fmt.Sprintf("cpus:%d", detectCPUs()))
 	}
 	if !have["mem"] {
 		mb, err := detectMemMB()
@@ -66,41 +66,35 @@ func reserveMB(total uint64) uint64 {
 	return 1024
 }
 
-// detectMemMB reads MemTotal from /proc/meminfo, less the host reserve.
+// detectMemMB is the host's memory (gopsutil), less the host reserve.
 func detectMemMB() (uint64, error) {
-	f, err := os.Open("/proc/meminfo")
+	vm, err := mem.VirtualMemory()
 	if err != nil {
 		return 0, err
 	}
-	defer f.Close()
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		fields := strings.Fields(sc.Text())
-		if len(fields) >= 2 && fields[0] == "MemTotal:" {
-			kb, err := strconv.ParseUint(fields[1], 10, 64)
-			if err != nil {
-				return 0, fmt.Errorf("/proc/meminfo MemTotal %q: %w", fields[1], err)
-			}
-			mb := kb / 1024
-			return mb - reserveMB(mb), nil
-		}
-	}
-	if err := sc.Err(); err != nil {
-		return 0, err
-	}
-	return 0, fmt.Errorf("/proc/meminfo has no MemTotal")
+	mb := vm.Total / (1024 * 1024)
+	return mb - reserveMB(mb), nil
 }
 
-// detectDiskMB is the work dir's file system size less Mesos' reserve
-// (5 GB, or half when smaller than 10 GB).
+// detectDiskMB is the size of the work dir's file system (gopsutil) less
+// Mesos' reserve (5 GB, or half when smaller than 10 GB).
 func detectDiskMB(dir string) (uint64, error) {
-	var st syscall.Statfs_t
-	if err := syscall.Statfs(dir, &st); err != nil {
+	u, err := disk.Usage(dir)
+	if err != nil {
 		return 0, err
 	}
-	mb := st.Blocks * uint64(st.Bsize) / (1024 * 1024)
+	mb := u.Total / (1024 * 1024)
 	if mb < 10*1024 {
 		return mb / 2, nil
 	}
 	return mb - 5*1024, nil
+}
+
+// detectCPUs counts the host's logical CPUs (gopsutil), falling back to
+// what the Go runtime sees.
+func detectCPUs() int {
+	if n, err := cpu.Counts(true); err == nil && n > 0 {
+		return n
+	}
+	return runtime.NumCPU()
 }

@@ -228,7 +228,8 @@ func (a *Agent) subscribeCall() *mesos.AgentCall {
 	sub := &mesos.AgentSubscribe{
 		AgentInfo: &mesos.AgentInfo{Hostname: a.cfg.Hostname, Port: &port, Resources: a.total, Attributes: a.attrs},
 		Resources: a.total, AgentID: a.id, BootID: a.boot, Version: a.cfg.Version,
-		Capabilities: []mesos.AgentCapability{{Type: mesos.AgentCapabilityMultiRole}, {Type: mesos.AgentCapabilityHierarchicalRole}},
+		Capabilities: []mesos.AgentCapability{{Type: mesos.AgentCapabilityMultiRole}, {Type: mesos.AgentCapabilityHierarchicalRole},
+			{Type: mesos.AgentCapabilityAgentDraining}},
 	}
 	fws := map[mesos.FrameworkID]bool{}
 	for _, c := range slices.Sorted(maps.Keys(a.tasks)) {
@@ -280,10 +281,15 @@ func (a *Agent) onEvent(ctx context.Context, master, stream string, ev *mesos.Ag
 		a.out.target(master, stream)
 		a.log.Info("subscribed", "agent_id", id, "master", master)
 		a.resendAll()
+		a.resumeDrain(ctx)
 	case mesos.AgentEventPing:
 		a.out.send(&mesos.AgentCall{Type: mesos.AgentCallPong, AgentID: a.id})
 	case mesos.AgentEventRunTask:
-		a.runTask(ctx, ev.RunTask.FrameworkInfo, ev.RunTask.Task)
+		if !a.dropWhileDraining(ev.RunTask.FrameworkInfo, ev.RunTask.Task) {
+			a.runTask(ctx, ev.RunTask.FrameworkInfo, ev.RunTask.Task)
+		}
+	case mesos.AgentEventDrain:
+		a.onDrain(ctx, ev.Drain)
 	case mesos.AgentEventRunTaskGroup:
 		g := ev.RunTaskGroup
 		for i := range g.TaskGroup.Tasks {

@@ -57,7 +57,11 @@ func (a *Agent) runTask(ctx context.Context, fi *mesos.FrameworkInfo, ti *mesos.
 	a.tasks[rec.ContainerID] = rec
 	a.byTask[taskKey{fw, ti.TaskID}] = rec.ContainerID
 	spec, err := supervise.NewSpec(supervise.Launch{WorkDir: a.cfg.WorkDir, AgentID: a.id, FrameworkID: fw,
-		ContainerID: rec.ContainerID, Task: *ti, Hostname: a.cfg.Hostname, FrameworkUser: fi.User})
+		ContainerID: rec.ContainerID, Task: *ti, Hostname: a.cfg.Hostname, FrameworkUser: fi.User,
+		SwitchUser: a.cfg.SwitchUser})
+	if err == nil {
+		err = validateHealthCheck(ti.HealthCheck)
+	}
 	if err != nil {
 		a.update(rec, mesos.TaskError, mesos.SourceAgent, mesos.ReasonTaskInvalid, err.Error())
 		return
@@ -161,6 +165,7 @@ func (a *Agent) acknowledge(ctx context.Context, fw mesos.FrameworkID, id mesos.
 // dropTask forgets a finished task: the supervisor's record first, then
 // the checkpoint, so a crash in between leaves a record to retry with.
 func (a *Agent) dropTask(ctx context.Context, rec *taskRecord) {
+	a.stopHealthCheck(rec.ContainerID)
 	if rec.Launched && a.sup != nil {
 		fctx, cancel := context.WithTimeout(ctx, supervisorTimeout)
 		err := a.sup.Forget(fctx, rec.ContainerID)
@@ -183,9 +188,13 @@ func (a *Agent) dropTask(ctx context.Context, rec *taskRecord) {
 // update moves a task to state and sends the update, checkpointed first
 // so that it survives a crash and is resent until acknowledged.
 func (a *Agent) update(rec *taskRecord, state mesos.TaskState, source mesos.TaskStatusSource, reason mesos.TaskStatusReason, msg string) {
+	state, reason = a.drainStatus(rec, state, reason)
 	st := mesos.TaskStatus{TaskID: rec.Task.TaskID, State: state, Message: msg, Source: source, Reason: reason,
-		ExecutorID: executorID(rec), Timestamp: float64(time.Now().UnixNano()) / 1e9, UUID: newUUID()}
+		ExecutorID: executorID(rec), Timestamp: float64(time.Now().UnixNano()) / 1e9, UUID: newUUID(),
+		Healthy: statusHealth(rec)}
 	rec.State = state
+	a.healthOnUpdate(rec)
+	a.counters.count(state)
 	rec.Pending = append(rec.Pending, st)
 	if err := a.ck.saveTask(rec); err != nil {
 		a.log.Error("checkpoint", "err", err)
@@ -267,6 +276,7 @@ func (a *Agent) exited(rec *taskRecord, e *supervise.Exit) {
 		state, reason, source = mesos.TaskFailed, mesos.ReasonExecutorReregistrationTimeout, mesos.SourceAgent
 		msg = fmt.Sprintf("the agent was away longer than its recovery timeout (%s), so the task was killed; %s", a.cfg.RecoveryTimeout, msg)
 	}
+	msg = healthKillMessage(rec, state, msg)
 	rec.Launched = true
 	a.update(rec, state, source, reason, msg)
 }
@@ -344,6 +354,9 @@ func (a *Agent) reconcile(ctx context.Context) {
 			if !rec.Launched || rec.State == mesos.TaskStarting || rec.State == mesos.TaskStaging {
 				rec.Launched = true
 				a.update(rec, mesos.TaskRunning, mesos.SourceExecutor, "", "")
+			}
+			if rec.State == mesos.TaskRunning {
+				a.startHealthCheck(rec) // a recovered task's checker
 			}
 		}
 	}

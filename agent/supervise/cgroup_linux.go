@@ -33,6 +33,26 @@ type cgroups struct {
 	self   int
 }
 
+// CgroupsAvailable says why cgroups isolation cannot work on this host
+// (nil when it can): every required v1 controller mounted read-write and
+// writable by this process.
+func CgroupsAvailable() error {
+	mounts, err := cgroupMounts("/proc/self/mountinfo")
+	if err != nil {
+		return err
+	}
+	for _, c := range requiredControllers {
+		mnt, ok := mounts[c]
+		if !ok {
+			return fmt.Errorf("no cgroup v1 %q controller is mounted read-write", c)
+		}
+		if err := unix.Access(mnt, unix.W_OK); err != nil {
+			return fmt.Errorf("the cgroup v1 %q hierarchy at %s is not writable: %w", c, mnt, err)
+		}
+	}
+	return nil
+}
+
 // openCgroups finds the v1 hierarchies and creates the subtree's roots.
 func openCgroups(name string) (*cgroups, error) {
 	mounts, err := cgroupMounts("/proc/self/mountinfo")

@@ -388,6 +388,15 @@ func (c *Client) Forget(ctx context.Context, id string) error {
 	return err
 }
 
+// KillOrphansAfter tells the supervisor to kill every task once no
+// client has watched it for d: the agent's --recovery-timeout, enforced
+// even when the agent never comes back (Mesos' executors give up on
+// their agent the same way). 0 turns it off; the latest call wins.
+func (c *Client) KillOrphansAfter(ctx context.Context, d time.Duration) error {
+	_, err := c.call(ctx, request{Op: opOrphans, Timeout: max(d, 0)})
+	return err
+}
+
 // Shutdown kills every task with its grace period, waits for their exit
 // statuses to be on disk, and stops the supervisor; it returns once the
 // supervisor process is gone. Remembered runs stay on disk for the next

@@ -52,7 +52,12 @@ func (c *conn) serve() {
 		c.handle(req)
 	}
 	c.s.mu.Lock()
-	delete(c.s.watchers, c)
+	if c.s.watchers[c] {
+		delete(c.s.watchers, c)
+		if len(c.s.watchers) == 0 {
+			c.s.unwatchedSince = time.Now()
+		}
+	}
 	c.s.mu.Unlock()
 	c.handlers.Wait()
 	c.finish()
@@ -159,7 +164,13 @@ func (c *conn) handle(req request) {
 		s.mu.Lock()
 		c.send(response{ID: req.ID, Tasks: s.snapshot()})
 		s.watchers[c] = true
+		s.unwatchedSince = time.Time{}
 		s.mu.Unlock()
+	case opOrphans:
+		s.mu.Lock()
+		s.orphanAfter = req.Timeout
+		s.mu.Unlock()
+		c.send(response{ID: req.ID})
 	case opList:
 		s.mu.Lock()
 		snap := s.snapshot()

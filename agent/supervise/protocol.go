@@ -26,6 +26,7 @@ const (
 	opForget   = "forget"
 	opList     = "list"
 	opShutdown = "shutdown"
+	opOrphans  = "orphans"
 )
 
 type request struct {
@@ -35,6 +36,9 @@ type request struct {
 	Task string `json:"task,omitempty"`
 	// Grace for kill; negative means the task's Spec.KillGrace.
 	Grace time.Duration `json:"grace,omitempty"`
+	// Timeout for orphans: how long tasks may go without a watching
+	// client before the supervisor kills them (0: forever).
+	Timeout time.Duration `json:"timeout,omitempty"`
 }
 
 type response struct {

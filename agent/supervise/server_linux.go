@@ -44,6 +44,11 @@ type supervisor struct {
 	conns    map[*conn]bool
 	seq      uint64
 	closing  bool
+	// orphanAfter is how long tasks may go unwatched before they are
+	// killed (KillOrphansAfter); unwatchedSince is when the last watcher
+	// left (zero while one watches).
+	orphanAfter    time.Duration
+	unwatchedSince time.Time
 
 	stopOnce  sync.Once
 	stop      chan struct{} // closed to make Run return
@@ -55,6 +60,7 @@ type task struct {
 	Task
 	killed    bool
 	oom       bool
+	expired   bool        // killed because no agent watched for orphanAfter
 	deadline  time.Time   // when the pending SIGKILL is due
 	timer     *time.Timer // the pending SIGKILL
 	recorded  chan struct{}
@@ -143,8 +149,12 @@ func serve(ctx context.Context, cfg Config, ready func(string)) error {
 	ready("ready")
 	log.Info("supervisor serving", "pid", info.PID, "socket", sock, "isolation", cfg.Isolation, "boot_id", boot)
 
+	orphans := time.NewTicker(orphanCheck)
+	defer orphans.Stop()
 	for stopping := false; !stopping; {
 		select {
+		case now := <-orphans.C:
+			s.killOrphans(now)
 		case <-ctx.Done():
 			stopping = true
 		case sig := <-term:
@@ -213,6 +223,28 @@ func (s *supervisor) live() int {
 		}
 	}
 	return n
+}
+
+// orphanCheck is how often the supervisor looks for tasks nobody has
+// watched for too long.
+const orphanCheck = 100 * time.Millisecond
+
+// killOrphans kills every live task once no client has watched for
+// orphanAfter: the agent is gone for longer than its recovery timeout.
+func (s *supervisor) killOrphans(now time.Time) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.orphanAfter <= 0 || len(s.watchers) > 0 || s.unwatchedSince.IsZero() || now.Sub(s.unwatchedSince) < s.orphanAfter {
+		return
+	}
+	for _, t := range s.tasks {
+		if t.State != StateExited && !t.killed {
+			s.log.Warn("killing a task no agent has watched for the recovery timeout",
+				"task", t.Spec.ID, "pid", t.PID, "recovery_timeout", s.orphanAfter)
+			t.expired = true
+			s.killLocked(t, t.Spec.KillGrace)
+		}
+	}
 }
 
 func (s *supervisor) requestStop() { s.stopOnce.Do(func() { close(s.stop) }) }
@@ -384,6 +416,7 @@ func (s *supervisor) finish(t *task, ws unix.WaitStatus, ru unix.Rusage, ended t
 	s.mu.Lock()
 	exit.Killed = t.killed
 	exit.OOM = t.oom
+	exit.Expired = t.expired
 	if t.timer != nil {
 		t.timer.Stop()
 	}

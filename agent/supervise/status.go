@@ -88,6 +88,9 @@ type Exit struct {
 	// OOM: the task's cgroup hit its memory limit and the kernel's OOM
 	// killer killed a process in it; the supervisor then killed the rest.
 	OOM bool `json:"oom,omitempty"`
+	// Expired: the supervisor killed the task because no agent watched
+	// it for the recovery timeout (KillOrphansAfter).
+	Expired bool `json:"expired,omitempty"`
 	// Lost is set when the exit status is unknown.
 	Lost Lost `json:"lost,omitempty"`
 	// Message is a human sentence about the above.
@@ -112,6 +115,8 @@ func (e *Exit) describe(memLimit uint64) {
 		e.Message = "The host rebooted while the task ran; it is gone and its exit status is unknown"
 	case e.Lost == LostSupervisor:
 		e.Message = "The task supervisor died while the task ran; what remained of the task was killed and its exit status is unknown"
+	case e.Expired:
+		e.Message = "No agent came back within its recovery timeout, so the task was killed; " + commandWords(e)
 	case e.OOM:
 		e.Message = "Memory limit exceeded"
 		if memLimit > 0 {
@@ -153,6 +158,8 @@ func (e *Exit) TaskState() (mesos.TaskState, mesos.TaskStatusReason) {
 		return mesos.TaskLost, mesos.ReasonAgentRestarted
 	case e.Lost != "":
 		return mesos.TaskLost, mesos.ReasonExecutorTerminated
+	case e.Expired:
+		return mesos.TaskFailed, mesos.ReasonExecutorReregistrationTimeout
 	case e.OOM:
 		return mesos.TaskFailed, mesos.ReasonContainerLimitationMemory
 	case e.Killed:

@@ -30,3 +30,6 @@ type Memory struct{ RSS, PSS uint64 }
 
 // MemoryOf is not available off Linux.
 func MemoryOf(int) (Memory, error) { return Memory{}, errUnsupported }
+
+// CgroupsAvailable: cgroups are Linux's.
+func CgroupsAvailable() error { return errUnsupported }

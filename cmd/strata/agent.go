@@ -59,6 +59,8 @@ API is served on --ip:--port and on the control socket
 	f.StringVar(&cfg.Attributes, "attributes", "", `attributes, e.g. "rack:r1;zone:a"`)
 	f.StringVar(&isolation, "isolation", "posix", "posix or cgroups")
 	f.DurationVar(&cfg.RecoveryTimeout, "recovery-timeout", 15*time.Minute, "how long tasks wait for the agent to come back")
+	f.BoolVar(&cfg.SwitchUser, "switch-user", true, "run tasks as their framework's (or command's) user; off: as the agent's user")
+	f.DurationVar(&cfg.GCDelay, "gc-delay", 7*24*time.Hour, "how long sandboxes of finished runs are kept (less under disk pressure)")
 	f.DurationVar(&cfg.SessionTimeout, "zk-session-timeout", 10*time.Second, "coord session timeout")
 	f.StringVar(&logLevel, "log-level", "info", "debug, info, warn or error")
 	_ = cmd.MarkFlagRequired("master")
