@@ -36,6 +36,10 @@ type Agent struct {
 	// inbox carries work to the loop goroutine, which alone changes the
 	// state below (under mu, so the HTTP API can read it).
 	inbox chan func()
+	// launches are the supervisor launches in flight (runTask).
+	launches sync.WaitGroup
+	// flushWake wakes the flusher (commit.go).
+	flushWake chan struct{}
 
 	mu         sync.Mutex
 	id         mesos.AgentID
@@ -50,6 +54,12 @@ type Agent struct {
 	// reportLive lists tasks whose terminal update is unacknowledged that
 	// the next SUBSCRIBE reports as still live (see onSubscribed).
 	reportLive map[string]bool
+	// Group commit (commit.go): records written and made durable so far,
+	// what waits for durability, and the updates not yet durable (by
+	// UUID), which resends skip.
+	written, durable uint64
+	afterSync        []afterSync
+	unsynced         map[string]bool
 
 	// checkers are the running health checkers by container ID
 	// (health.go), started under checkCtx (Run's) and counted in checkWG.
@@ -116,6 +126,8 @@ func New(cfg Config) (*Agent, error) {
 		cfg: cfg, log: cfg.Logger, tcp: tcp, unix: unix, total: total, attrs: attrs, ck: ck,
 		boot: readBootID(), name: supervisorName(cfg.WorkDir),
 		inbox:      make(chan func(), 256),
+		flushWake:  make(chan struct{}, 1),
+		unsynced:   map[string]bool{},
 		frameworks: map[mesos.FrameworkID]mesos.FrameworkInfo{},
 		tasks:      map[string]*taskRecord{}, byTask: map[taskKey]string{}, retry: map[string]*retryState{},
 	}
@@ -153,6 +165,7 @@ func (a *Agent) Subscriptions() int {
 // until ctx ends. Stopping leaves the supervisor and every task running:
 // the next agent on the same work dir picks them up.
 func (a *Agent) Run(ctx context.Context) error {
+	defer a.launches.Wait() // they end with ctx
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	defer a.stopHealthChecks()
@@ -199,7 +212,8 @@ func (a *Agent) Run(ctx context.Context) error {
 		a.mu.Unlock()
 	}()
 
-	wg.Add(3)
+	wg.Add(4)
+	go func() { defer wg.Done(); a.flusher(ctx) }()
 	go func() { defer wg.Done(); a.out.run(ctx) }()
 	go func() { defer wg.Done(); a.follow(ctx) }()
 	go func() { defer wg.Done(); a.collectGarbage(ctx) }()

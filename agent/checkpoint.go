@@ -110,9 +110,19 @@ func (c *checkpoint) taskPath(container string) string {
 	return filepath.Join(c.dir, tasksDir, container+".json")
 }
 
+// saveTask replaces r's record atomically without waiting for the disk:
+// sync makes every write so far durable at once (commit.go).
 func (c *checkpoint) saveTask(r *taskRecord) error {
-	return writeJSONDurably(c.taskPath(r.ContainerID), r)
+	b, err := json.Marshal(r)
+	if err != nil {
+		return fmt.Errorf("checkpoint %s: %w", r.ContainerID, err)
+	}
+	return supervise.WriteFileAtomically(c.taskPath(r.ContainerID), append(b, '\n'))
 }
+
+// sync makes every record written so far durable, file contents and
+// renames alike, with one syncfs of the work dir's file system.
+func (c *checkpoint) sync() error { return supervise.SyncFS(c.dir) }
 
 func (c *checkpoint) removeTask(container string) error {
 	if err := os.Remove(c.taskPath(container)); err != nil && !errors.Is(err, os.ErrNotExist) {

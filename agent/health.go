@@ -312,9 +312,7 @@ func (a *Agent) onHealthResult(c *healthChecker, perr error) {
 		return
 	}
 	rec.HealthKill = fmt.Sprintf("Killed by its %s after %d consecutive failures (last: %v)", name, c.state.failures, perr)
-	if err := a.ck.saveTask(rec); err != nil {
-		a.log.Error("checkpoint", "err", err)
-	}
+	a.persist(rec)
 	a.log.Warn("killing a task that failed its health check", "task", rec.Task.TaskID, "framework", rec.FrameworkID,
 		"check", name, "consecutive", c.state.failures)
 	a.stopHealthCheck(c.container)

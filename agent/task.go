@@ -41,7 +41,8 @@ func (a *Agent) rememberFramework(fi *mesos.FrameworkInfo) {
 
 // runTask launches a task: TASK_STARTING once its record is durable,
 // TASK_RUNNING once the supervisor runs it, a terminal state when it
-// ends (onSupervisorEvent).
+// ends (onSupervisorEvent). The supervisor's part runs off the loop, so
+// the launches of a burst of RUN_TASKs overlap (launched finishes it).
 func (a *Agent) runTask(ctx context.Context, fi *mesos.FrameworkInfo, ti *mesos.TaskInfo) {
 	a.rememberFramework(fi)
 	fw := fi.ID
@@ -72,9 +73,37 @@ func (a *Agent) runTask(ctx context.Context, fi *mesos.FrameworkInfo, ti *mesos.
 			"the agent has no connection to its task supervisor")
 		return
 	}
-	lctx, cancel := context.WithTimeout(ctx, supervisorTimeout)
-	defer cancel()
-	if _, err := a.sup.Launch(lctx, spec); err != nil {
+	// The supervisor hears of the task once its record is durable: a
+	// crash never leaves a running task without one.
+	sup := a.sup
+	a.whenDurable(func() { a.launch(ctx, sup, rec, spec) })
+}
+
+// launch hands a task to the supervisor off the loop, unless it was
+// killed while its record was being synced. Called with a.mu held.
+func (a *Agent) launch(ctx context.Context, sup *supervise.Client, rec *taskRecord, spec supervise.Spec) {
+	if rec.State.IsTerminal() || a.tasks[rec.ContainerID] != rec {
+		return
+	}
+	a.launches.Go(func() {
+		lctx, cancel := context.WithTimeout(ctx, supervisorTimeout)
+		_, err := sup.Launch(lctx, spec)
+		cancel()
+		select {
+		case a.inbox <- func() { a.launched(ctx, rec, err) }:
+		case <-ctx.Done():
+			// The agent is stopping; the next one reconciles the task
+			// with what the supervisor knows.
+		}
+	})
+}
+
+// launched finishes runTask on the loop once the supervisor answered.
+func (a *Agent) launched(ctx context.Context, rec *taskRecord, err error) {
+	if err != nil {
+		if a.tasks[rec.ContainerID] != rec || rec.State.IsTerminal() {
+			return // killed or dropped meanwhile; nothing runs
+		}
 		reason := mesos.ReasonContainerLaunchFailed
 		if errors.Is(err, supervise.ErrInvalid) {
 			reason = mesos.ReasonTaskInvalid
@@ -83,6 +112,19 @@ func (a *Agent) runTask(ctx context.Context, fi *mesos.FrameworkInfo, ti *mesos.
 		return
 	}
 	rec.Launched = true
+	if a.tasks[rec.ContainerID] != rec || rec.State.IsTerminal() {
+		// Killed while it was being launched: its end was reported; now
+		// make it true. (A record already dropped leaves the task to the
+		// orphan handling, which kills and forgets it.)
+		if a.tasks[rec.ContainerID] == rec && a.sup != nil {
+			kctx, cancel := context.WithTimeout(ctx, supervisorTimeout)
+			if err := a.sup.Kill(kctx, rec.ContainerID, 0); err != nil {
+				a.log.Warn("kill a task killed during its launch", "task", rec.Task.TaskID, "err", err)
+			}
+			cancel()
+		}
+		return
+	}
 	a.update(rec, mesos.TaskRunning, mesos.SourceExecutor, "", "")
 }
 
@@ -157,9 +199,11 @@ func (a *Agent) acknowledge(ctx context.Context, fw mesos.FrameworkID, id mesos.
 		a.dropTask(ctx, rec)
 		return
 	}
-	if err := a.ck.saveTask(rec); err != nil {
-		a.log.Error("checkpoint", "err", err)
-	}
+	// The acknowledgement is not written down: the record reaches disk
+	// with the task's next update. An agent that crashes before then
+	// resends an update the framework already has, which Mesos' at-least-
+	// once delivery allows (the UUID is the same); sparing the fsyncs
+	// halves the disk work of a launch.
 }
 
 // dropTask forgets a finished task: the supervisor's record first, then
@@ -196,16 +240,20 @@ func (a *Agent) update(rec *taskRecord, state mesos.TaskState, source mesos.Task
 	a.healthOnUpdate(rec)
 	a.counters.count(state)
 	rec.Pending = append(rec.Pending, st)
-	if err := a.ck.saveTask(rec); err != nil {
-		a.log.Error("checkpoint", "err", err)
-	}
+	a.persist(rec)
 	a.log.Info("task status", "task", rec.Task.TaskID, "framework", rec.FrameworkID, "state", state, "reason", reason, "message", msg)
 	a.retry[rec.ContainerID] = &retryState{delay: a.cfg.StatusRetry, at: time.Now().Add(a.cfg.StatusRetry)}
-	a.sendUpdate(rec, st)
+	// Sent once the record holding it is durable; resends skip it until
+	// then.
+	a.unsynced[string(st.UUID)] = true
+	a.whenDurable(func() {
+		delete(a.unsynced, string(st.UUID))
+		a.sendUpdate(rec, st)
+	})
 }
 
 func (a *Agent) sendUpdate(rec *taskRecord, st mesos.TaskStatus) {
-	if a.id == "" || a.master == "" {
+	if a.id == "" || a.master == "" || a.unsynced[string(st.UUID)] {
 		return
 	}
 	st.AgentID = a.id
@@ -293,9 +341,7 @@ func (a *Agent) expireRecovered(ctx context.Context, away time.Duration) {
 			continue
 		}
 		rec.Expired = true
-		if err := a.ck.saveTask(rec); err != nil {
-			a.log.Error("checkpoint", "err", err)
-		}
+		a.persist(rec)
 		kctx, cancel := context.WithTimeout(ctx, supervisorTimeout)
 		if err := a.sup.Kill(kctx, c, -1); err != nil {
 			a.log.Error("kill", "task", rec.Task.TaskID, "container", c, "err", err)

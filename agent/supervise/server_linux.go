@@ -32,6 +32,7 @@ type supervisor struct {
 	boot  string
 	self  int
 	start time.Time
+	sync  GroupSync   // makes runs' records and exit statuses durable
 	cg    *cgroups    // nil with IsolationPosix
 	oom   *oomWatcher // nil with IsolationPosix
 
@@ -99,7 +100,7 @@ func serve(ctx context.Context, cfg Config, ready func(string)) error {
 		return fmt.Errorf("supervisor: %w", err)
 	}
 	s := &supervisor{
-		cfg: cfg, log: log, boot: boot, self: os.Getpid(), start: time.Now(),
+		cfg: cfg, log: log, boot: boot, self: os.Getpid(), start: time.Now(), sync: GroupSync{Dir: cfg.Dir},
 		tasks: map[string]*task{}, reserved: map[string]bool{}, byPID: map[int]*task{},
 		watchers: map[*conn]bool{}, conns: map[*conn]bool{}, stop: make(chan struct{}),
 	}
@@ -428,7 +429,7 @@ func (s *supervisor) finish(t *task, ws unix.WaitStatus, ru unix.Rusage, ended t
 		exit.OOM = true
 	}
 	exit.describe(t.Spec.Limits.MemBytes)
-	if err := writeJSONDurably(filepath.Join(s.runDir(t.Spec.ID), statusName), &exit); err != nil {
+	if err := writeJSONGrouped(&s.sync, filepath.Join(s.runDir(t.Spec.ID), statusName), &exit); err != nil {
 		s.log.Error("task exit status not durable", "task", t.Spec.ID, "err", err)
 	}
 	if t.Cgroups != nil {

@@ -80,7 +80,7 @@ func (s *supervisor) launch(spec Spec) (Task, error) {
 		f.Close()
 	}
 
-	err = writeJSONDurably(filepath.Join(s.runDir(id), recordName), &rec)
+	err = writeJSONGrouped(&s.sync, filepath.Join(s.runDir(id), recordName), &rec)
 	s.mu.Lock()
 	if err != nil {
 		// A task the next supervisor could not account for must not run.
