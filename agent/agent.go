@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/strata-dc/strata/agent/supervise"
+	"github.com/strata-dc/strata/master/auth"
 	"github.com/strata-dc/strata/master/mesos"
 )
 
@@ -32,6 +33,10 @@ type Agent struct {
 	boot  string
 	name  string
 	out   *sender
+	// sec is the API's security (auth.go); mhttp calls masters with the
+	// agent's credential and MasterTLS.
+	sec   *auth.Server
+	mhttp *http.Client
 
 	// inbox carries work to the loop goroutine, which alone changes the
 	// state below (under mu, so the HTTP API can read it).
@@ -105,9 +110,15 @@ func New(cfg Config) (*Agent, error) {
 	if err != nil {
 		return nil, fmt.Errorf("agent: %w", err)
 	}
-	tcp, err := net.Listen("tcp", net.JoinHostPort(cfg.IP, fmt.Sprint(cfg.Port)))
+	plain, err := net.Listen("tcp", net.JoinHostPort(cfg.IP, fmt.Sprint(cfg.Port)))
 	if err != nil {
 		return nil, fmt.Errorf("agent: listen: %w", err)
+	}
+	a := &Agent{cfg: cfg}
+	tcp, err := a.secure(plain)
+	if err != nil {
+		plain.Close()
+		return nil, err
 	}
 	sock := filepath.Join(cfg.WorkDir, "agent.sock")
 	_ = os.Remove(sock) // a stale socket from a previous run
@@ -122,8 +133,8 @@ func New(cfg Config) (*Agent, error) {
 		}
 		return nil, fmt.Errorf("agent: control socket: %w", err)
 	}
-	a := &Agent{
-		cfg: cfg, log: cfg.Logger, tcp: tcp, unix: unix, total: total, attrs: attrs, ck: ck,
+	*a = Agent{
+		cfg: cfg, log: cfg.Logger, tcp: tcp, unix: unix, total: total, attrs: attrs, ck: ck, sec: a.sec,
 		boot: readBootID(), name: supervisorName(cfg.WorkDir),
 		inbox:      make(chan func(), 256),
 		flushWake:  make(chan struct{}, 1),
@@ -132,6 +143,8 @@ func New(cfg Config) (*Agent, error) {
 		tasks:      map[string]*taskRecord{}, byTask: map[taskKey]string{}, retry: map[string]*retryState{},
 	}
 	a.out = newSender(a.log)
+	a.out.client = a.masterClient(15 * time.Second)
+	a.mhttp = a.masterClient(0) // subscriptions are long-lived streams
 	return a, nil
 }
 
@@ -169,7 +182,7 @@ func (a *Agent) Run(ctx context.Context) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	defer a.stopHealthChecks()
-	srv := &http.Server{Handler: a.mux(), ReadHeaderTimeout: 10 * time.Second}
+	srv := &http.Server{Handler: a.handler(), ReadHeaderTimeout: 10 * time.Second, ConnContext: auth.ConnContext}
 	var wg sync.WaitGroup
 	defer wg.Wait()
 	for _, l := range []net.Listener{a.tcp, a.unix} {

@@ -2,6 +2,7 @@ package agent
 
 import (
 	"crypto/sha256"
+	"crypto/tls"
 	"encoding/hex"
 	"fmt"
 	"log/slog"
@@ -12,6 +13,7 @@ import (
 
 	"github.com/strata-dc/strata/agent/supervise"
 	"github.com/strata-dc/strata/coord"
+	"github.com/strata-dc/strata/master/auth"
 )
 
 // DefaultPort is Mesos' agent port.
@@ -59,6 +61,24 @@ type Config struct {
 	// SupervisorCommand runs the task supervisor (supervise.Options.Command);
 	// nil means this binary's hidden `agent-supervisor` command.
 	SupervisorCommand []string
+	// Auth secures the agent's API like the master's: authentication
+	// required outside loopback (--credentials, --operator-token-file),
+	// the control socket trusting its owner, access_sandboxes from --acls
+	// for sandbox reads, TLS with --tls-cert/--tls-key.
+	Auth auth.Settings
+	// Credential is what the agent presents to masters (Mesos' agent
+	// --credential): its secret as a bearer token on every call. Masters
+	// run with --authenticate-agents refuse agents without one.
+	Credential *auth.Credential
+	// MasterTLS reaches masters over https (roots, and a client
+	// certificate for masters with --tls-client-ca); masters found through
+	// zk:// are then addressed as https.
+	MasterTLS *tls.Config
+	// RefuseRootTasks fails tasks that would run as root with TASK_ERROR
+	// (REASON_TASK_UNAUTHORIZED). `strata agent` sets it unless
+	// --allow-root-tasks; the zero value allows root so an embedded agent
+	// (tests, running as root) keeps its old behaviour.
+	RefuseRootTasks bool
 	// SessionTimeout is the coord session timeout when Master is zk://.
 	SessionTimeout time.Duration
 	// Version is reported to the master.
@@ -82,7 +102,11 @@ func (c *Config) defaults() error {
 		if !strings.Contains(c.Master, ":") {
 			return fmt.Errorf("agent: --master %q: want zk://host:port/chroot, http://host:port or host:port", c.Master)
 		}
-		c.Master = "http://" + c.Master
+		if c.MasterTLS != nil {
+			c.Master = "https://" + c.Master
+		} else {
+			c.Master = "http://" + c.Master
+		}
 	}
 	if c.WorkDir == "" {
 		return fmt.Errorf("agent: --work-dir is required")

@@ -73,10 +73,11 @@ func (a *Agent) mux() *http.ServeMux {
 	mux.HandleFunc("GET /state", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, a.State())
 	})
-	mux.HandleFunc("POST /api/v1", a.serveOperator)
-	mux.HandleFunc("GET /files/browse", a.serveBrowse)
-	mux.HandleFunc("GET /files/read", a.serveRead)
-	mux.HandleFunc("GET /files/download", a.serveDownload)
+	// Sandbox reads are authorized by access_sandboxes (auth.go).
+	mux.HandleFunc("POST /api/v1", a.operatorGuard(a.serveOperator))
+	mux.HandleFunc("GET /files/browse", a.sandboxGuard(a.serveBrowse))
+	mux.HandleFunc("GET /files/read", a.sandboxGuard(a.serveRead))
+	mux.HandleFunc("GET /files/download", a.sandboxGuard(a.serveDownload))
 	mux.HandleFunc("GET /monitor/statistics", a.serveStatistics)
 	mux.HandleFunc("GET /metrics/snapshot", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, a.Metrics())

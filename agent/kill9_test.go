@@ -40,7 +40,8 @@ func agentProcess(t *testing.T, bin, zk, dir string) *exec.Cmd {
 	}
 	t.Cleanup(func() { log.Close() })
 	cmd := exec.Command(bin, "agent", "--master", zk, "--work-dir", dir, "--ip", "127.0.0.1", "--port", "0",
-		"--hostname", "agent-proc", "--resources", "cpus:2;mem:512;disk:512;ports:[31000-31010]", "--log-level", "debug", "--switch-user=false")
+		"--hostname", "agent-proc", "--resources", "cpus:2;mem:512;disk:512;ports:[31000-31010]", "--log-level", "debug", "--switch-user=false",
+		"--allow-root-tasks") // the test runs as root; `strata agent` refuses root tasks by default
 	cmd.Stdout, cmd.Stderr = log, log
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)

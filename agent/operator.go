@@ -154,7 +154,7 @@ func (a *Agent) flags() []mesos.Flag {
 	if _, p, err := net.SplitHostPort(a.tcp.Addr().String()); err == nil {
 		port = p
 	}
-	return []mesos.Flag{
+	return append([]mesos.Flag{
 		{Name: "master", Value: master},
 		{Name: "work_dir", Value: c.WorkDir},
 		{Name: "ip", Value: c.IP},
@@ -164,7 +164,7 @@ func (a *Agent) flags() []mesos.Flag {
 		{Name: "attributes", Value: c.Attributes},
 		{Name: "isolation", Value: string(c.Isolation)},
 		{Name: "recovery_timeout", Value: c.RecoveryTimeout.String()},
-	}
+	}, a.securityFlags()...) // auth.go
 }
 
 // agentInfo is the agent as the master knows it.

@@ -131,7 +131,7 @@ func (a *Agent) watchLeader(ctx context.Context, out chan<- string) {
 	for l := range ch {
 		url := ""
 		if l.Node != "" {
-			url, err = client.MasterInfoURL(l.Info, "http")
+			url, err = client.MasterInfoURL(l.Info, a.masterScheme())
 			if err != nil {
 				a.log.Warn("unreadable leader info", "node", l.Node, "err", err)
 				url = ""
@@ -172,7 +172,7 @@ func (a *Agent) session(ctx context.Context, master string) error {
 		return &sessionError{err: err}
 	}
 	req.Header.Set("Content-Type", "application/json")
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := a.mhttp.Do(req)
 	if err != nil {
 		return &sessionError{err: fmt.Errorf("subscribe to %s: %w", master, err)}
 	}

@@ -67,6 +67,10 @@ func (a *Agent) runTask(ctx context.Context, fi *mesos.FrameworkInfo, ti *mesos.
 		a.update(rec, mesos.TaskError, mesos.SourceAgent, mesos.ReasonTaskInvalid, err.Error())
 		return
 	}
+	if err := a.refuseRoot(spec); err != nil { // auth.go
+		a.update(rec, mesos.TaskError, mesos.SourceAgent, mesos.ReasonTaskUnauthorized, err.Error())
+		return
+	}
 	a.update(rec, mesos.TaskStarting, mesos.SourceExecutor, "", "")
 	if a.sup == nil {
 		a.update(rec, mesos.TaskFailed, mesos.SourceAgent, mesos.ReasonContainerLaunchFailed,

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/strata-dc/strata/master/allocator"
+	"github.com/strata-dc/strata/master/auth"
 	"github.com/strata-dc/strata/master/state"
 )
 
@@ -42,6 +43,16 @@ type Config struct {
 	// --fair-sharing-excluded-resource-names.
 	MinAllocatable   []allocator.Quantities
 	FairnessExcluded []string
+
+	// Auth is the security configuration: authentication (on by default
+	// when IP is not loopback), ACLs, rate limits on the scheduler API and
+	// TLS on the TCP listener; see package auth.
+	Auth auth.Settings
+	// AuthenticateAgents requires every agent call to come from an
+	// authenticated principal (Mesos' --authenticate_agents), even on
+	// loopback; agents send their credential (agent.Config.Credential) or
+	// a client certificate.
+	AuthenticateAgents bool
 
 	// TickInterval is how often the state machine is ticked (100 ms).
 	TickInterval time.Duration

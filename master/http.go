@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/strata-dc/strata/master/auth"
 	"github.com/strata-dc/strata/master/mesos"
 	"github.com/strata-dc/strata/master/mesos/recordio"
 	"github.com/strata-dc/strata/master/state"
@@ -117,7 +118,9 @@ func (m *Master) leaderOrRedirect(w http.ResponseWriter, r *http.Request) *leade
 		return l
 	}
 	if li := m.leader.Load(); li != nil && li.ID != m.id {
-		w.Header().Set("Location", "http://"+li.Endpoint()+r.URL.RequestURI())
+		// Every master of a cluster serves the same scheme; the client
+		// keeps its token across the hop (master/client's transport).
+		w.Header().Set("Location", m.sec.Scheme()+"://"+li.Endpoint()+r.URL.RequestURI())
 		writeError(w, http.StatusTemporaryRedirect, "not the leader; the leader is "+li.Endpoint())
 		return nil
 	}
@@ -131,13 +134,18 @@ func (m *Master) serveRedirect(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusServiceUnavailable, "no leading master")
 		return
 	}
-	w.Header().Set("Location", "http://"+li.Endpoint())
+	w.Header().Set("Location", m.sec.Scheme()+"://"+li.Endpoint())
 	w.WriteHeader(http.StatusTemporaryRedirect)
 }
 
-// serveScheduler is the scheduler API.
+// serveScheduler is the scheduler API. Calls are rate limited per
+// principal (--rate-limits) before anything else is done for them.
 func (m *Master) serveScheduler(w http.ResponseWriter, r *http.Request) {
-	serveCalls(m, w, r, mesos.DecodeCall,
+	if ok, retry := m.sec.Limiter.Allow(auth.PrincipalOf(r.Context())); !ok {
+		auth.WriteRateLimited(w, auth.PrincipalOf(r.Context()), retry)
+		return
+	}
+	serveCalls(m, w, r, mesos.DecodeCall, m.authorizeScheduler,
 		func(c *mesos.Call) bool { return c.Type == mesos.CallSubscribe },
 		func(req state.ReqID, s state.StreamID, c *mesos.Call) state.Event {
 			return state.SchedulerCall{Req: req, Stream: s, Call: c}
@@ -146,7 +154,7 @@ func (m *Master) serveScheduler(w http.ResponseWriter, r *http.Request) {
 
 // serveAgent is the agent API.
 func (m *Master) serveAgent(w http.ResponseWriter, r *http.Request) {
-	serveCalls(m, w, r, mesos.DecodeAgentCall,
+	serveCalls(m, w, r, mesos.DecodeAgentCall, m.authorizeAgent,
 		func(c *mesos.AgentCall) bool { return c.Type == mesos.AgentCallSubscribe },
 		func(req state.ReqID, s state.StreamID, c *mesos.AgentCall) state.Event {
 			return state.AgentCall{Req: req, Stream: s, Call: c}
@@ -154,11 +162,12 @@ func (m *Master) serveAgent(w http.ResponseWriter, r *http.Request) {
 }
 
 // serveCalls is what the scheduler and agent APIs share: decode the call
-// (400 naming the field), find the leader (or redirect), then either
+// (400 naming the field), find the leader (or redirect), authorize the
+// call (401/403), then either
 // answer one call on its own or, for SUBSCRIBE, open the event stream.
 // Other calls name their stream in the Mesos-Stream-Id header.
 func serveCalls[C any](m *Master, w http.ResponseWriter, r *http.Request,
-	decode func([]byte) (C, error), subscribe func(C) bool,
+	decode func([]byte) (C, error), authorize func(*http.Request, C) error, subscribe func(C) bool,
 	event func(state.ReqID, state.StreamID, C) state.Event) {
 	body, ok := readCall(w, r)
 	if !ok {
@@ -171,6 +180,12 @@ func serveCalls[C any](m *Master, w http.ResponseWriter, r *http.Request,
 	}
 	l := m.leaderOrRedirect(w, r)
 	if l == nil {
+		return
+	}
+	// Authorized by the leader, whose snapshot knows the frameworks; a
+	// standby only redirects.
+	if err := authorize(r, call); err != nil {
+		writeAuthError(w, err)
 		return
 	}
 	req := state.ReqID(m.reqSeq.Add(1))
@@ -260,6 +275,10 @@ func (m *Master) serveOperator(w http.ResponseWriter, r *http.Request) {
 	if l == nil {
 		return
 	}
+	if err := m.authorizeOperator(r, call); err != nil {
+		writeAuthError(w, err)
+		return
+	}
 	p := m.snapshot.Load()
 	if p == nil {
 		writeError(w, http.StatusServiceUnavailable, "the leader is starting")
@@ -345,14 +364,20 @@ func sortedNames(m map[string]float64) []string {
 
 func (m *Master) flags() []mesos.Flag {
 	c := m.cfg
-	return []mesos.Flag{
+	flags := []mesos.Flag{
 		{Name: "zk", Value: c.ZK}, {Name: "work_dir", Value: c.WorkDir},
 		{Name: "ip", Value: c.IP}, {Name: "port", Value: fmt.Sprint(m.info.Port)},
 		{Name: "allocation_interval", Value: c.AllocationInterval.String()},
 		{Name: "offer_timeout", Value: c.OfferTimeout.String()},
 		{Name: "agent_ping_timeout", Value: c.AgentPingTimeout.String()},
 		{Name: "max_agent_ping_timeouts", Value: fmt.Sprint(c.MaxAgentPingMisses)},
+		{Name: "authenticate_agents", Value: fmt.Sprint(c.AuthenticateAgents)},
 	}
+	// Security flags show paths and modes, never what the files hold.
+	for _, f := range m.sec.Flags() {
+		flags = append(flags, mesos.Flag{Name: f[0], Value: f[1]})
+	}
+	return flags
 }
 
 // metrics are /metrics/snapshot's values: the leader's counts from its

@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/strata-dc/strata/coord"
+	"github.com/strata-dc/strata/master/auth"
 	"github.com/strata-dc/strata/master/mesos"
 )
 
@@ -40,6 +41,7 @@ type Master struct {
 	tcp   net.Listener
 	unix  net.Listener
 	start time.Time
+	sec   *auth.Server // authentication, ACLs, rate limits, TLS
 
 	leading  atomic.Pointer[leaderLoop] // nil unless leading
 	leader   atomic.Pointer[mesos.MasterInfo]
@@ -57,13 +59,21 @@ func New(cfg Config) (*Master, error) {
 	if _, err := coord.ParseURL(cfg.ZK); err != nil {
 		return nil, fmt.Errorf("master: --zk: %w", err)
 	}
+	sec, err := cfg.Auth.Load(cfg.IP)
+	if err != nil {
+		return nil, fmt.Errorf("master: %w", err)
+	}
+	if cfg.AuthenticateAgents && sec.Credentials.Len() == 0 && cfg.Auth.TLSClientCA == "" {
+		return nil, fmt.Errorf("master: --authenticate-agents needs agent credentials in --credentials (or --tls-client-ca)")
+	}
 	if err := os.MkdirAll(cfg.WorkDir, 0o750); err != nil {
 		return nil, fmt.Errorf("master: work dir: %w", err)
 	}
-	tcp, err := net.Listen("tcp", net.JoinHostPort(cfg.IP, fmt.Sprint(cfg.Port)))
+	plain, err := net.Listen("tcp", net.JoinHostPort(cfg.IP, fmt.Sprint(cfg.Port)))
 	if err != nil {
 		return nil, fmt.Errorf("master: listen: %w", err)
 	}
+	tcp := sec.Listener(plain)
 	sock := filepath.Join(cfg.WorkDir, "master.sock")
 	_ = os.Remove(sock) // a stale socket from a previous run
 	unix, err := net.Listen("unix", sock)
@@ -77,7 +87,7 @@ func New(cfg Config) (*Master, error) {
 		return nil, fmt.Errorf("master: control socket: %w", err)
 	}
 	port := tcp.Addr().(*net.TCPAddr).Port
-	m := &Master{cfg: cfg, log: cfg.Logger, id: newID(), tcp: tcp, unix: unix, start: time.Now()}
+	m := &Master{cfg: cfg, log: cfg.Logger, id: newID(), tcp: tcp, unix: unix, start: time.Now(), sec: sec}
 	m.info = mesos.MasterInfo{ID: m.id, Port: uint32(port), Hostname: cfg.Hostname, Version: cfg.Version,
 		PID:          fmt.Sprintf("master@%s:%d", cfg.IP, port),
 		Address:      &mesos.Address{Hostname: cfg.Hostname, IP: cfg.IP, Port: int32(port)},
@@ -115,7 +125,13 @@ func (m *Master) Leading() bool { return m.leading.Load() != nil }
 func (m *Master) Run(ctx context.Context) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	srv := &http.Server{Handler: m.mux(), ReadHeaderTimeout: 10 * time.Second}
+	// ConnContext records the control socket's peer, whom the middleware
+	// trusts as the operator when it is this user or root.
+	srv := &http.Server{Handler: m.sec.Handler(m.mux()), ReadHeaderTimeout: 10 * time.Second,
+		ConnContext: auth.ConnContext,
+		// Failed TLS handshakes and the like are the caller's problem:
+		// debug, not stderr.
+		ErrorLog: slog.NewLogLogger(m.log.Handler(), slog.LevelDebug)}
 	var wg sync.WaitGroup
 	serveErr := make(chan error, 2)
 	for _, l := range []net.Listener{m.tcp, m.unix} {
@@ -168,7 +184,8 @@ func (m *Master) Run(ctx context.Context) error {
 			m.leader.Store(mi)
 		}
 	}()
-	m.log.Info("master started", "addr", m.tcp.Addr().String(), "zk", url.String())
+	m.log.Info("master started", "addr", m.tcp.Addr().String(), "scheme", m.sec.Scheme(), "zk", url.String(),
+		"authenticate", m.sec.Required, "principals", m.sec.Credentials.Len(), "acls", m.sec.ACLs != nil)
 	for {
 		select {
 		case <-ctx.Done():

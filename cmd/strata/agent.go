@@ -9,13 +9,17 @@ import (
 
 	"github.com/strata-dc/strata/agent"
 	"github.com/strata-dc/strata/agent/supervise"
+	"github.com/strata-dc/strata/master/auth"
 )
 
 func newAgentCmd() *cobra.Command {
 	var (
-		cfg       agent.Config
-		isolation string
-		logLevel  string
+		cfg        agent.Config
+		isolation  string
+		logLevel   string
+		credential string
+		masterCA   string
+		allowRoot  bool
 	)
 	cmd := &cobra.Command{
 		Use:   "agent",
@@ -25,7 +29,14 @@ func newAgentCmd() *cobra.Command {
 host's resources, and runs tasks under one supervisor process that outlives
 agent restarts: restart the agent and its tasks keep running. The agent's
 API is served on --ip:--port and on the control socket
-<work-dir>/agent.sock (mode 0600).`,
+<work-dir>/agent.sock (mode 0600), which trusts its owner without a token.
+
+Security: the API is secured like the master's (--authenticate auto:
+required outside loopback; --credentials, --operator-token-file, --acls
+with access_sandboxes for sandbox reads, --tls-cert/--tls-key). The agent
+presents --credential to masters that run with --authenticate-agents, and
+reaches https masters with --master-ca. Tasks that would run as root fail
+with TASK_ERROR unless --allow-root-tasks.`,
 		Example: `  strata agent --master zk://127.0.0.1:2181/strata --work-dir /var/lib/strata/agent
   strata agent --master zk://h:2181/strata --work-dir D --ip 10.0.0.7 --port 5051 \
       --resources 'cpus:4;mem:4096;ports:[31000-32000]' --attributes 'rack:r1'`,
@@ -40,6 +51,21 @@ API is served on --ip:--port and on the control socket
 				return usageError{fmt.Errorf("--isolation: %w", err)}
 			}
 			cfg.Isolation = iso
+			if credential != "" {
+				c, err := auth.LoadCredential(credential)
+				if err != nil {
+					return usageError{fmt.Errorf("--credential: %w", err)}
+				}
+				cfg.Credential = &c
+			}
+			if masterCA != "" {
+				tc, err := auth.ClientTLS(masterCA, "", "")
+				if err != nil {
+					return usageError{fmt.Errorf("--master-ca: %w", err)}
+				}
+				cfg.MasterTLS = tc
+			}
+			cfg.RefuseRootTasks = !allowRoot
 			cfg.Logger = newLogger(cmd.ErrOrStderr(), level)
 			cfg.Version = buildVersion()
 			a, err := agent.New(cfg)
@@ -62,6 +88,10 @@ API is served on --ip:--port and on the control socket
 	f.BoolVar(&cfg.SwitchUser, "switch-user", true, "run tasks as their framework's (or command's) user; off: as the agent's user")
 	f.DurationVar(&cfg.GCDelay, "gc-delay", 7*24*time.Hour, "how long sandboxes of finished runs are kept (less under disk pressure)")
 	f.DurationVar(&cfg.SessionTimeout, "zk-session-timeout", 10*time.Second, "coord session timeout")
+	cfg.Auth.Register(f)
+	f.StringVar(&credential, "credential", "", `this agent's credential for masters: JSON {"principal":"p","secret":"s"} or a "principal secret" line`)
+	f.StringVar(&masterCA, "master-ca", "", "PEM CA bundle: reach masters over https, verified against it")
+	f.BoolVar(&allowRoot, "allow-root-tasks", false, "let tasks run as root (refused with TASK_ERROR otherwise)")
 	f.StringVar(&logLevel, "log-level", "info", "debug, info, warn or error")
 	_ = cmd.MarkFlagRequired("master")
 	_ = cmd.MarkFlagRequired("work-dir")

@@ -25,9 +25,21 @@ func newMasterCmd() *cobra.Command {
 coord (--zk); one is elected leader and serves the scheduler, agent and
 operator APIs, the others redirect to it (307) and take over when it goes.
 The API is served on --ip:--port and on the control socket
-<work-dir>/master.sock (mode 0600).`,
+<work-dir>/master.sock (mode 0600), which trusts its owner (same uid or
+root) as the principal "operator" without a token.
+
+Security (as Mesos): --authenticate is auto by default: callers must
+authenticate when --ip is not loopback, and may on loopback (a presented
+token is always checked). Principals and secrets come from --credentials
+and --operator-token-file; clients send "Authorization: Bearer <secret>"
+(or Basic principal:secret). --acls authorizes framework registration in
+roles, tasks' users, reservations, quota, weights, draining, teardown;
+--rate-limits limits the scheduler API per principal (429); --tls-cert and
+--tls-key serve TCP over TLS.`,
 		Example: `  strata master --zk zk://127.0.0.1:2181/strata --work-dir /var/lib/strata/master
-  strata master --zk zk://h1:2181,h2:2181,h3:2181/strata --work-dir D --ip 10.0.0.5 --port 5050`,
+  strata master --zk zk://h1:2181,h2:2181,h3:2181/strata --work-dir D --ip 10.0.0.5 --port 5050 \
+      --credentials /etc/strata/credentials.json --acls /etc/strata/acls.json \
+      --tls-cert /etc/strata/tls.crt --tls-key /etc/strata/tls.key --authenticate-agents`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			var level slog.Level
@@ -66,6 +78,8 @@ The API is served on --ip:--port and on the control socket
 	f.DurationVar(&cfg.SessionTimeout, "zk-session-timeout", 10*time.Second, "coord session timeout")
 	f.StringVar(&minAlloc, "min-allocatable-resources", "", `offers must hold one of these alternatives, e.g. "cpus:0.1|mem:64" (default: cpus:0.01|mem:32)`)
 	f.StringSliceVar(&fairExclude, "fair-sharing-excluded-resource-names", nil, "resources left out of dominant shares, e.g. gpus")
+	cfg.Auth.Register(f)
+	f.BoolVar(&cfg.AuthenticateAgents, "authenticate-agents", false, "agents must authenticate (their --credential, or a client certificate)")
 	f.StringVar(&logLevel, "log-level", "info", "debug, info, warn or error")
 	_ = cmd.MarkFlagRequired("zk")
 	_ = cmd.MarkFlagRequired("work-dir")
