@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"mime"
+	"net"
 	"net/http"
 	"slices"
 	"strings"
@@ -157,8 +158,25 @@ func (m *Master) serveAgent(w http.ResponseWriter, r *http.Request) {
 	serveCalls(m, w, r, mesos.DecodeAgentCall, m.authorizeAgent,
 		func(c *mesos.AgentCall) bool { return c.Type == mesos.AgentCallSubscribe },
 		func(req state.ReqID, s state.StreamID, c *mesos.AgentCall) state.Event {
+			if c.Type == mesos.AgentCallSubscribe && c.Subscribe != nil {
+				c.Subscribe.PID = agentPID(r, c.Subscribe.AgentInfo)
+			}
 			return state.AgentCall{Req: req, Stream: s, Call: c}
 		})
+}
+
+// agentPID is Mesos' "slave(1)@ip:port" for an agent subscribing over r:
+// the address it called from and the port it advertises. An agent on
+// the control socket has no IP; its hostname stands in.
+func agentPID(r *http.Request, info *mesos.AgentInfo) string {
+	if info == nil || info.Port == nil {
+		return ""
+	}
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil || host == "" || net.ParseIP(host) == nil {
+		host = info.Hostname
+	}
+	return fmt.Sprintf("slave(1)@%s", net.JoinHostPort(host, fmt.Sprint(*info.Port)))
 }
 
 // serveCalls is what the scheduler and agent APIs share: decode the call

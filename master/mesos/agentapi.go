@@ -124,6 +124,11 @@ type AgentSubscribe struct {
 	BootID       string            `json:"boot_id,omitempty"`
 	Capabilities []AgentCapability `json:"capabilities,omitempty"`
 	Version      string            `json:"version,omitempty"`
+	// PID is where the master saw the agent subscribe from, as Mesos'
+	// "slave(1)@ip:port" with the agent's advertised port: the address
+	// clients reach its API at when its hostname does not resolve. Set
+	// by the master, never sent by the agent.
+	PID string `json:"-"`
 }
 
 // TotalResources returns Resources, or AgentInfo.Resources when empty.

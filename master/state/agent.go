@@ -17,6 +17,7 @@ type agentState struct {
 	total         mesos.Resources
 	capabilities  []mesos.AgentCapability
 	version       string
+	pid           string
 	bootID        string
 	stream        StreamID // "" while disconnected
 	registered    time.Time
@@ -155,7 +156,7 @@ func (m *Machine) admit(stream StreamID, id mesos.AgentID, sub *mesos.AgentSubsc
 	info.ID = id
 	info.Resources = total
 	ag := &agentState{
-		id: id, info: info, total: total, capabilities: sub.Capabilities, version: sub.Version,
+		id: id, info: info, total: total, capabilities: sub.Capabilities, version: sub.Version, pid: sub.PID,
 		bootID: sub.BootID, stream: stream, registered: m.now, lastPong: m.now, lastPing: m.now,
 		tasks: make(map[taskKey]*task, len(sub.Tasks)), offers: make(map[mesos.OfferID]*offer),
 	}
@@ -240,6 +241,7 @@ func (m *Machine) readmit(stream StreamID, ag *agentState, sub *mesos.AgentSubsc
 	ag.stream = stream
 	ag.bootID = sub.BootID
 	ag.version = sub.Version
+	ag.pid = sub.PID
 	ag.capabilities = sub.Capabilities
 	ag.info = *sub.AgentInfo
 	ag.info.ID = ag.id

@@ -142,7 +142,7 @@ func (m *Machine) agentView(ag *agentState) mesos.Agent {
 func (m *Machine) agentViewOf(ag *agentState, allocated *summer) mesos.Agent {
 	info := ag.info
 	a := mesos.Agent{AgentInfo: &info, Active: ag.connected() && !ag.deactivated, Deactivated: ag.deactivated,
-		Version: ag.version, RegisteredTime: timeInfo(ag.registered), ReregisteredTime: timeInfo(ag.reregistered),
+		Version: ag.version, PID: ag.pid, RegisteredTime: timeInfo(ag.registered), ReregisteredTime: timeInfo(ag.reregistered),
 		TotalResources: ag.total, Capabilities: ag.capabilities, DrainInfo: ag.drain}
 	if ag.drain != nil && !ag.drainStart.IsZero() {
 		a.EstimatedDrainStartTime = mesos.TimeInfoOf(ag.drainStart)
