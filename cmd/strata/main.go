@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 )
 
@@ -19,7 +20,11 @@ func main() {
 	root := newRootCmd()
 	if err := root.ExecuteContext(ctx); err != nil {
 		var ue usageError
-		if errors.As(err, &ue) {
+		// Cobra reports unknown commands and wrong argument counts as
+		// plain errors; they are usage errors all the same.
+		msg := err.Error()
+		if errors.As(err, &ue) || strings.HasPrefix(msg, "unknown command") || strings.HasPrefix(msg, "unknown flag") ||
+			strings.Contains(msg, "arg(s), received") {
 			fmt.Fprintln(os.Stderr, "strata:", err)
 			os.Exit(2)
 		}
