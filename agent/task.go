@@ -104,6 +104,9 @@ func (a *Agent) launch(ctx context.Context, sup *supervise.Client, rec *taskReco
 
 // launched finishes runTask on the loop once the supervisor answered.
 func (a *Agent) launched(ctx context.Context, rec *taskRecord, err error) {
+	if err == nil && rec.Launched {
+		return // its exit arrived first and was reported (exited)
+	}
 	if err != nil {
 		if a.tasks[rec.ContainerID] != rec || rec.State.IsTerminal() {
 			return // killed or dropped meanwhile; nothing runs
@@ -329,6 +332,12 @@ func (a *Agent) exited(rec *taskRecord, e *supervise.Exit) {
 		msg = fmt.Sprintf("the agent was away longer than its recovery timeout (%s), so the task was killed; %s", a.cfg.RecoveryTimeout, msg)
 	}
 	msg = healthKillMessage(rec, state, msg)
+	if rec.State == mesos.TaskStarting && e.Lost == "" {
+		// It ran, and ended before the supervisor's answer to the launch
+		// came back: frameworks still see RUNNING first, as from Mesos'
+		// command executor.
+		a.update(rec, mesos.TaskRunning, mesos.SourceExecutor, "", "")
+	}
 	rec.Launched = true
 	a.update(rec, state, source, reason, msg)
 }
