@@ -20,6 +20,7 @@ ZooKeeper ensemble), with bundled marathon and chronos frameworks.`,
 	root.AddCommand(
 		newVersionCmd(), newCoordCmd(), newBenchCmd(), newMasterCmd(), newAgentCmd(), newAgentSupervisorCmd(),
 	)
+	root.AddCommand(newMarathonCmd())
 	root.AddCommand(newChronosCmd())
 	root.AddCommand(newTopCmd())
 	addOperatorCommands(root) // strata up, dial-stdio, the operator verbs and coord browsing (cli_*.go)

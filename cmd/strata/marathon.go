@@ -1,0 +1,78 @@
+package main
+
+import (
+	"fmt"
+	"log/slog"
+
+	"github.com/spf13/cobra"
+
+	"github.com/strata-dc/strata/marathon"
+	"github.com/strata-dc/strata/master/auth"
+)
+
+func newMarathonCmd() *cobra.Command {
+	var (
+		cfg        marathon.Config
+		logLevel   string
+		credential string
+		masterCA   string
+	)
+	cmd := &cobra.Command{
+		Use:   "marathon",
+		Short: "Run marathon: long-running services behind Marathon's v2 REST API",
+		Long: `Run the bundled marathon framework. Any number of marathons may run against
+the same state (--zk); one is elected leader and runs the framework, the
+others proxy API calls to it and take over when it goes. The REST API
+(Marathon's /v2) is served on --http-address.`,
+		Example: `  strata marathon --master zk://127.0.0.1:2181/strata
+  strata marathon --master zk://h1:2181,h2:2181/strata --http-address 0.0.0.0:8080 --mesos-role web`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			var level slog.Level
+			if err := level.UnmarshalText([]byte(logLevel)); err != nil {
+				return usageError{fmt.Errorf("--log-level: %w", err)}
+			}
+			if credential != "" {
+				c, err := auth.LoadCredential(credential)
+				if err != nil {
+					return usageError{fmt.Errorf("--credential: %w", err)}
+				}
+				cfg.Credential = &c
+			}
+			if masterCA != "" {
+				tc, err := auth.ClientTLS(masterCA, "", "")
+				if err != nil {
+					return usageError{fmt.Errorf("--master-ca: %w", err)}
+				}
+				cfg.MasterTLS = tc
+			}
+			cfg.Logger = newLogger(cmd.ErrOrStderr(), level)
+			cfg.Version = buildVersion()
+			s, err := marathon.New(cfg)
+			if err != nil {
+				return usageError{err}
+			}
+			return s.Run(cmd.Context())
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&cfg.Master, "master", "", "the masters: zk://host:port[,...]/chroot or http://host:5050 (required)")
+	f.StringVar(&cfg.ZK, "zk", "", "where marathon keeps its state and elects its leader (default: <master zk>/marathon)")
+	f.StringVar(&cfg.HTTPAddress, "http-address", marathon.DefaultHTTPAddress, "address the REST API listens on")
+	f.StringVar(&cfg.Hostname, "hostname", "", "hostname to advertise (default: the host of --http-address)")
+	f.StringVar(&cfg.FrameworkName, "framework-name", marathon.DefaultFrameworkName, "framework name registered with the master")
+	f.StringVar(&cfg.MesosRole, "mesos-role", "*", "role marathon subscribes with")
+	f.StringVar(&cfg.User, "mesos-user", "", "user tasks run as unless the app names one (default: the user running marathon)")
+	f.DurationVar(&cfg.FailoverTimeout, "failover-timeout", marathon.DefaultFailoverTimeout, "how long the master keeps marathon's tasks while no marathon is connected")
+	f.DurationVar(&cfg.ReconciliationInterval, "reconciliation-interval", marathon.DefaultReconciliationInterval, "time between task reconciliations")
+	f.DurationVar(&cfg.TaskLaunchTimeout, "task-launch-timeout", marathon.DefaultTaskLaunchTimeout, "staged tasks older than this are killed and replaced")
+	f.IntVar(&cfg.ZKMaxVersions, "zk-max-versions", marathon.DefaultZKMaxVersions, "versions kept per app")
+	f.DurationVar(&cfg.DeclineOfferDuration, "decline-offer-duration", marathon.DefaultDeclineOfferDuration, "refuse filter for offers declined while nothing waits")
+	f.StringSliceVar(&cfg.Features, "enable-features", nil, "Marathon features to enable, e.g. secrets")
+	f.DurationVar(&cfg.SessionTimeout, "zk-session-timeout", marathon.DefaultSessionTimeout, "coord session timeout")
+	f.StringVar(&credential, "credential", "", `credential for masters that authenticate frameworks: a file with JSON {"principal":"p","secret":"s"} or a "principal secret" line`)
+	f.StringVar(&masterCA, "master-ca", "", "PEM CA bundle: reach masters over https, verified against it")
+	f.StringVar(&logLevel, "log-level", "info", "debug, info, warn or error")
+	_ = cmd.MarkFlagRequired("master")
+	return cmd
+}
