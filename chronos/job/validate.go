@@ -12,8 +12,8 @@ import (
 
 // FieldError is one problem with one field; the API answers 400 with it.
 type FieldError struct {
-	Field   string // JSON key, with [i] and .key for nested values: "fetch[0].uri"
-	Message string // what was expected
+	Field   string `json:"field"`   // JSON key, with [i] and .key for nested values: "fetch[0].uri"
+	Message string `json:"message"` // what was expected
 }
 
 func (e FieldError) Error() string { return e.Field + ": " + e.Message }
