@@ -67,7 +67,9 @@ func (s *Server) leading(h func(http.ResponseWriter, *http.Request, *leaderState
 func writeJSON(w http.ResponseWriter, code int, v any) {
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(code)
-	_ = json.NewEncoder(w).Encode(v)
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false) // messages quote '<DEPLOYMENT_ID>' and the like verbatim
+	_ = enc.Encode(v)
 }
 
 func writeText(w http.ResponseWriter, body string) {
