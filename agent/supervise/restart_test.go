@@ -71,6 +71,11 @@ func TestAgentRestart(t *testing.T) {
 			if got := f.client.Info(); got.Spawned || got.PID != info.PID {
 				t.Fatalf("reconnected to %+v, want the surviving supervisor %d", got, info.PID)
 			}
+			// The status files are on disk; the supervisor marks the
+			// tasks exited once they are durable (a sync may still run).
+			for _, s := range specs[1:] {
+				waitExit(t, f.client, s.ID)
+			}
 			byID := map[string]Task{}
 			for _, task := range f.client.Tasks() {
 				byID[task.Spec.ID] = task

@@ -440,9 +440,12 @@ func TestIntegration_Up(t *testing.T) {
 
 	// A framework runs a task; the CLI sees it and reads its output.
 	task := launchTask(t, master, "i=0; echo hello-from-task; while true; do echo line $i; i=$((i+1)); sleep 0.1; done")
-	if out := run(t, bin, dir, "tasks", "ls"); !strings.Contains(out, task) || !strings.Contains(out, "running") {
-		t.Errorf("tasks ls:\n%s", out)
-	}
+	// Reads come from the master's published snapshot, which may be a
+	// tick behind the update the framework just got.
+	waitFor(t, "tasks ls to show the task running", func() bool {
+		out := run(t, bin, dir, "tasks", "ls")
+		return strings.Contains(out, task) && strings.Contains(out, "running")
+	})
 	if out := run(t, bin, dir, "frameworks", "ls"); !strings.Contains(out, "e2e") {
 		t.Errorf("frameworks ls:\n%s", out)
 	}
