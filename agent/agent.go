@@ -182,7 +182,10 @@ func (a *Agent) Run(ctx context.Context) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	defer a.stopHealthChecks()
-	srv := &http.Server{Handler: a.handler(), ReadHeaderTimeout: 10 * time.Second, ConnContext: auth.ConnContext}
+	// Headers must arrive within RequestTimeout (operator bodies too:
+	// serveOperator); idle keep-alive connections are closed after 2 min.
+	srv := &http.Server{Handler: a.handler(), ReadHeaderTimeout: a.cfg.RequestTimeout, IdleTimeout: 2 * time.Minute,
+		ConnContext: auth.ConnContext}
 	var wg sync.WaitGroup
 	defer wg.Wait()
 	for _, l := range []net.Listener{a.tcp, a.unix} {

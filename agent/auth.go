@@ -7,6 +7,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"os/user"
 	"path/filepath"
@@ -50,6 +51,12 @@ func (a *Agent) handler() http.Handler {
 // being the user the task runs as) before the files API serves them.
 func (a *Agent) sandboxGuard(next http.HandlerFunc) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
+		// A query that does not parse is refused rather than read with
+		// its bad parts dropped.
+		if _, err := url.ParseQuery(r.URL.RawQuery); err != nil {
+			writeError(w, http.StatusBadRequest, "query: "+err.Error())
+			return
+		}
 		if err := a.authorizeSandbox(r, r.URL.Query().Get("path")); err != nil {
 			auth.WriteError(w, err)
 			return
@@ -66,9 +73,8 @@ func (a *Agent) operatorGuard(next http.HandlerFunc) http.HandlerFunc {
 			next(w, r)
 			return
 		}
-		body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxCallBody))
-		if err != nil {
-			writeError(w, http.StatusRequestEntityTooLarge, fmt.Sprintf("body: %v", err))
+		body, ok := a.readCallBody(w, r)
+		if !ok {
 			return
 		}
 		var call mesos.AgentOperatorCall

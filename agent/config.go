@@ -81,6 +81,10 @@ type Config struct {
 	RefuseRootTasks bool
 	// SessionTimeout is the coord session timeout when Master is zk://.
 	SessionTimeout time.Duration
+	// RequestTimeout bounds how long a client may take to send a request's
+	// headers, and again an operator call's body (10 s each), so that slow
+	// or stalled clients (slowloris) cannot hold connections open.
+	RequestTimeout time.Duration
 	// Version is reported to the master.
 	Version string
 	Logger  *slog.Logger
@@ -118,6 +122,9 @@ func (c *Config) defaults() error {
 	c.WorkDir = abs
 	if c.IP == "" {
 		c.IP = "127.0.0.1"
+	}
+	if c.RequestTimeout <= 0 {
+		c.RequestTimeout = 10 * time.Second
 	}
 	if c.Hostname == "" {
 		h, err := os.Hostname()

@@ -138,10 +138,15 @@ func (a *Agent) resolveFile(p string) (sandboxPath, error) {
 	real, err := filepath.EvalSymlinks(filepath.Join(sandbox, filepath.FromSlash(rel)))
 	if err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
-			// A dangling link may still point outside: say so rather
-			// than "not found" when it does.
-			if dst, lerr := os.Readlink(filepath.Join(sandbox, filepath.FromSlash(rel))); lerr == nil && filepath.IsAbs(dst) && !within(filepath.Clean(dst), sandbox) {
+			// A dangling link, or a missing name below a link, may still
+			// lead outside: say so rather than "not found", which would
+			// tell whether a file exists outside the sandbox.
+			target := filepath.Join(sandbox, filepath.FromSlash(rel))
+			if dst, lerr := os.Readlink(target); lerr == nil && filepath.IsAbs(dst) && !within(filepath.Clean(dst), sandbox) {
 				return sandboxPath{}, forbiddenPath("path %q: a symlink that leaves the sandbox", p)
+			}
+			if leavesSandbox(target, sandbox) {
+				return sandboxPath{}, forbiddenPath("path %q: resolves outside its sandbox (through a symlink); refused", p)
 			}
 			return sandboxPath{}, missingPath("path %q: no such file in the sandbox", p)
 		}
@@ -152,6 +157,20 @@ func (a *Agent) resolveFile(p string) (sandboxPath, error) {
 	}
 	r, _ := filepath.Rel(sandbox, real)
 	return sandboxPath{sandbox: sandbox, rel: filepath.ToSlash(r), real: real}, nil
+}
+
+// leavesSandbox reports whether the deepest existing ancestor of target
+// (a path that does not exist) resolves outside sandbox.
+func leavesSandbox(target, sandbox string) bool {
+	for p := filepath.Dir(target); within(p, sandbox); p = filepath.Dir(p) {
+		if real, err := filepath.EvalSymlinks(p); err == nil {
+			return !within(real, sandbox)
+		}
+		if p == sandbox {
+			break
+		}
+	}
+	return false
 }
 
 // within reports whether p is dir or below it.

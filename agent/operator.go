@@ -1,7 +1,6 @@
 package agent
 
 import (
-	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -13,6 +12,9 @@ import (
 	"net/url"
 	"slices"
 	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
 
 	"github.com/strata-dc/strata/master/mesos"
 )
@@ -39,19 +41,22 @@ func (a *Agent) serveOperator(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxCallBody))
-	if err != nil {
-		var tooBig *http.MaxBytesError
-		if errors.As(err, &tooBig) {
-			writeError(w, http.StatusRequestEntityTooLarge, fmt.Sprintf("body: larger than %d bytes", maxCallBody))
-			return
-		}
-		writeError(w, http.StatusBadRequest, "body: "+err.Error())
+	if accept := r.Header.Values("Accept"); !acceptsJSON(accept) {
+		writeError(w, http.StatusNotAcceptable, fmt.Sprintf("Accept: %q: this API answers application/json only", strings.Join(accept, ", ")))
+		return
+	}
+	body, ok := a.readCallBody(w, r)
+	if !ok {
+		return
+	}
+	// JSON is UTF-8 (encoding/json would quietly turn bad bytes into
+	// U+FFFD); one document, nothing after it. Call judges the type.
+	if !utf8.Valid(body) {
+		writeError(w, http.StatusBadRequest, "body: not valid UTF-8")
 		return
 	}
 	var call mesos.AgentOperatorCall
-	dec := json.NewDecoder(bytes.NewReader(body))
-	if err := dec.Decode(&call); err != nil {
+	if err := json.Unmarshal(body, &call); err != nil {
 		writeError(w, http.StatusBadRequest, "body: not a JSON operator call: "+err.Error())
 		return
 	}
@@ -61,6 +66,32 @@ func (a *Agent) serveOperator(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, resp)
+}
+
+// readCallBody reads an operator call's body, which must arrive within
+// RequestTimeout and fit in maxCallBody; it answers 413/408/400 itself
+// when it cannot. On failure the read deadline stays, so the rest of the
+// body is not waited for, and the connection ends with the answer.
+func (a *Agent) readCallBody(w http.ResponseWriter, r *http.Request) ([]byte, bool) {
+	rc := http.NewResponseController(w)
+	_ = rc.SetReadDeadline(time.Now().Add(a.cfg.RequestTimeout))
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxCallBody))
+	if err != nil {
+		w.Header().Set("Connection", "close")
+		var tooBig *http.MaxBytesError
+		var ne net.Error
+		switch {
+		case errors.As(err, &tooBig):
+			writeError(w, http.StatusRequestEntityTooLarge, fmt.Sprintf("body: larger than %d bytes", maxCallBody))
+		case errors.As(err, &ne) && ne.Timeout():
+			writeError(w, http.StatusRequestTimeout, fmt.Sprintf("body: not received within %s", a.cfg.RequestTimeout))
+		default:
+			writeError(w, http.StatusBadRequest, "body: "+err.Error())
+		}
+		return nil, false
+	}
+	_ = rc.SetReadDeadline(time.Time{})
+	return body, true
 }
 
 // Call answers one operator call; errors carry their HTTP status (see
@@ -249,4 +280,28 @@ func (a *Agent) containers() ([]mesos.AgentContainer, error) {
 		out = append(out, c)
 	}
 	return out, nil
+}
+
+// acceptsJSON reports whether Accept headers allow a JSON answer: none
+// given, application/json, application/* or */* (Mesos answers 406 to a
+// client that accepts only protobuf).
+func acceptsJSON(accept []string) bool {
+	given := false
+	for _, h := range accept {
+		for _, part := range strings.Split(h, ",") {
+			if strings.TrimSpace(part) == "" {
+				continue
+			}
+			given = true
+			mt, _, err := mime.ParseMediaType(strings.TrimSpace(part))
+			if err != nil {
+				continue
+			}
+			switch mt {
+			case "application/json", "application/*", "*/*":
+				return true
+			}
+		}
+	}
+	return !given
 }

@@ -57,6 +57,12 @@ type Config struct {
 	// TickInterval is how often the state machine is ticked (100 ms).
 	TickInterval time.Duration
 
+	// RequestTimeout bounds how long a client may take to send a request's
+	// headers, and again its body (10 s each), so that slow or stalled
+	// clients (slowloris) cannot hold connections and handlers open.
+	// Streams are not bounded once their request has arrived.
+	RequestTimeout time.Duration
+
 	// Version is reported by GET_VERSION and MasterInfo.
 	Version string
 	Logger  *slog.Logger
@@ -77,6 +83,9 @@ func (c *Config) defaults() error {
 	}
 	if c.TickInterval <= 0 {
 		c.TickInterval = 100 * time.Millisecond
+	}
+	if c.RequestTimeout <= 0 {
+		c.RequestTimeout = 10 * time.Second
 	}
 	if c.Version == "" {
 		c.Version = "dev"

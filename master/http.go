@@ -21,6 +21,10 @@ import (
 // maxBody bounds a call's body; bigger is a 413.
 const maxBody = 4 << 20
 
+// idleTimeout closes keep-alive connections no request has used for that
+// long, so idle clients cannot pile up connections.
+const idleTimeout = 2 * time.Minute
+
 // StreamIDHeader names a subscription in calls made on its behalf.
 const StreamIDHeader = "Mesos-Stream-Id"
 
@@ -80,9 +84,9 @@ func writeReply(w http.ResponseWriter, r state.Reply) {
 	}
 }
 
-// readCall reads a JSON call body, answering 413/415/400 itself when it
-// cannot.
-func readCall(w http.ResponseWriter, r *http.Request) ([]byte, bool) {
+// readCall reads a JSON call body within timeout, answering
+// 406/413/415/408/400 itself when it cannot.
+func readCall(w http.ResponseWriter, r *http.Request, timeout time.Duration) ([]byte, bool) {
 	if ct := r.Header.Get("Content-Type"); ct != "" {
 		mt, _, err := mime.ParseMediaType(ct)
 		if err != nil || mt != "application/json" {
@@ -90,17 +94,61 @@ func readCall(w http.ResponseWriter, r *http.Request) ([]byte, bool) {
 			return nil, false
 		}
 	}
+	if accept := r.Header.Values("Accept"); !acceptsJSON(accept) {
+		writeError(w, http.StatusNotAcceptable, fmt.Sprintf("Accept: %q: this API answers application/json only", strings.Join(accept, ", ")))
+		return nil, false
+	}
+	// The body must arrive within timeout; the deadline is lifted once it
+	// has, so a SUBSCRIBE stream is not cut by it.
+	rc := http.NewResponseController(w)
+	_ = rc.SetReadDeadline(time.Now().Add(timeout))
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBody))
 	if err != nil {
+		// The deadline stays, so that what is left of the body is not
+		// waited for, and the connection ends with this answer.
+		w.Header().Set("Connection", "close")
 		var tooBig *http.MaxBytesError
-		if errors.As(err, &tooBig) {
+		var ne net.Error
+		switch {
+		case errors.As(err, &tooBig):
 			writeError(w, http.StatusRequestEntityTooLarge, fmt.Sprintf("body: larger than %d bytes", maxBody))
-		} else {
+		case errors.As(err, &ne) && ne.Timeout():
+			writeError(w, http.StatusRequestTimeout, fmt.Sprintf("body: not received within %s", timeout))
+		default:
 			writeError(w, http.StatusBadRequest, "body: "+err.Error())
 		}
 		return nil, false
 	}
+	_ = rc.SetReadDeadline(time.Time{})
 	return body, true
+}
+
+// acceptsJSON reports whether Accept headers allow a JSON answer: none
+// given, application/json, application/* or */* (Mesos answers 406 to a
+// client that accepts only protobuf). Streams are JSON records inside
+// RecordIO, so application/recordio is accepted too.
+func acceptsJSON(accept []string) bool {
+	if len(accept) == 0 {
+		return true
+	}
+	given := false
+	for _, h := range accept {
+		for _, part := range strings.Split(h, ",") {
+			if strings.TrimSpace(part) == "" {
+				continue
+			}
+			given = true
+			mt, _, err := mime.ParseMediaType(strings.TrimSpace(part))
+			if err != nil {
+				continue
+			}
+			switch mt {
+			case "application/json", "application/*", "*/*", "application/recordio":
+				return true
+			}
+		}
+	}
+	return !given
 }
 
 func decodeError(w http.ResponseWriter, err error) {
@@ -187,7 +235,7 @@ func agentPID(r *http.Request, info *mesos.AgentInfo) string {
 func serveCalls[C any](m *Master, w http.ResponseWriter, r *http.Request,
 	decode func([]byte) (C, error), authorize func(*http.Request, C) error, subscribe func(C) bool,
 	event func(state.ReqID, state.StreamID, C) state.Event) {
-	body, ok := readCall(w, r)
+	body, ok := readCall(w, r, m.cfg.RequestTimeout)
 	if !ok {
 		return
 	}
@@ -269,7 +317,7 @@ func (m *Master) serveStream(w http.ResponseWriter, r *http.Request, l *leaderLo
 // serveOperator is the operator API: reads from the published snapshot,
 // changes through the state machine.
 func (m *Master) serveOperator(w http.ResponseWriter, r *http.Request) {
-	body, ok := readCall(w, r)
+	body, ok := readCall(w, r, m.cfg.RequestTimeout)
 	if !ok {
 		return
 	}

@@ -127,7 +127,9 @@ func (m *Master) Run(ctx context.Context) error {
 	defer cancel()
 	// ConnContext records the control socket's peer, whom the middleware
 	// trusts as the operator when it is this user or root.
-	srv := &http.Server{Handler: m.sec.Handler(m.mux()), ReadHeaderTimeout: 10 * time.Second,
+	// Headers must arrive within RequestTimeout (bodies too: readCall);
+	// an idle keep-alive connection is closed after idleTimeout.
+	srv := &http.Server{Handler: m.sec.Handler(m.mux()), ReadHeaderTimeout: m.cfg.RequestTimeout, IdleTimeout: idleTimeout,
 		ConnContext: auth.ConnContext,
 		// Failed TLS handshakes and the like are the caller's problem:
 		// debug, not stderr.

@@ -32,6 +32,12 @@ type Config struct {
 	SuperDigest       string        // "super:<base64 sha1>" to let a digest user bypass ACLs
 	PreAllocSize      int64         // bytes the log preallocates at a time (preAllocSize); 0 = storage's default
 
+	// HandshakeTimeout bounds how long a new connection may take to send
+	// its connect request (or four-letter word): ZooKeeper's
+	// zookeeper.nio.sessionlessCnxnTimeout, 10 s. After the handshake the
+	// session timeout bounds a silent client.
+	HandshakeTimeout time.Duration
+
 	// OutstandingLimit bounds requests in flight per connection before the
 	// server stops reading from it (back-pressure).
 	OutstandingLimit int
@@ -70,6 +76,9 @@ func (c *Config) setDefaults() {
 	}
 	if c.MaxBuffer <= 0 {
 		c.MaxBuffer = jute.MaxBufferDefault
+	}
+	if c.HandshakeTimeout <= 0 {
+		c.HandshakeTimeout = 10 * time.Second
 	}
 	if c.OutstandingLimit <= 0 {
 		c.OutstandingLimit = 1000

@@ -260,6 +260,10 @@ func (c *conn) readLoop() {
 	var hdr [4]byte
 	var buf []byte
 	first := true
+	// A connection that has not shaken hands within HandshakeTimeout is
+	// dropped, so silent or trickling clients cannot pile up; the deadline
+	// is lifted once the connect request has arrived.
+	_ = c.nc.SetReadDeadline(time.Now().Add(c.s.cfg.HandshakeTimeout))
 	for {
 		if _, err := io.ReadFull(r, hdr[:]); err != nil {
 			return
@@ -286,6 +290,7 @@ func (c *conn) readLoop() {
 		c.s.stats.received.Add(1)
 		if first {
 			first = false
+			_ = c.nc.SetReadDeadline(time.Time{})
 			var req jute.ConnectRequest
 			d := jute.NewDecoder(buf)
 			req.Decode(d)

@@ -34,7 +34,7 @@ type AgentCapability struct {
 // resources, reservations included), and its attributes. ID is set once the
 // master has admitted it. Port defaults to 5051.
 type AgentInfo struct {
-	Hostname   string      `json:"hostname"`
+	Hostname   string      `json:"hostname" mesos:"required"`
 	Port       *int32      `json:"port,omitempty"`
 	Resources  Resources   `json:"resources,omitempty"`
 	Attributes Attributes  `json:"attributes,omitempty"`

@@ -1,6 +1,9 @@
 package mesos
 
-import "slices"
+import (
+	"math"
+	"slices"
+)
 
 // FrameworkCapabilityType is FrameworkInfo.Capability.Type: features a
 // framework opts into, which change what the master sends it.
@@ -101,12 +104,20 @@ type ResourceQuantities struct {
 	Quantities map[string]Scalar `json:"quantities,omitempty"`
 }
 
+// maxDurationSeconds is the longest time.Duration, in seconds.
+const maxDurationSeconds = float64(math.MaxInt64 / 1e9)
+
 // check adds Mesos' role rules to the generic ones: a MULTI_ROLE framework
 // uses Roles (unique, valid names) and not Role; any other framework uses
 // Role and not Roles.
 func (f FrameworkInfo) check(path string, errs *FieldErrors) {
 	type plain FrameworkInfo
 	validateInto(plain(f), path, errs)
+	// Mesos refuses a failover timeout that is not a Duration; a negative
+	// one is refused too, as it would mean "already failed over".
+	if ft := f.FailoverTimeout; ft != nil && !(*ft >= 0 && *ft <= maxDurationSeconds) {
+		errs.add(joinPath(path, "failover_timeout"), "%v seconds is not a duration between 0 and %.0f", *ft, maxDurationSeconds)
+	}
 	if f.HasCapability(FrameworkCapabilityMultiRole) {
 		if f.Role != "" {
 			errs.add(joinPath(path, "role"), "must not be set for a MULTI_ROLE framework; use roles")

@@ -235,6 +235,34 @@ type Teardown struct {
 	FrameworkID FrameworkID `json:"framework_id" mesos:"required"`
 }
 
+// check refuses a role named twice: which weight would win is not for a
+// JSON array's order to decide.
+func (u UpdateWeights) check(path string, errs *FieldErrors) {
+	type plain UpdateWeights
+	validateInto(plain(u), path, errs)
+	seen := make(map[string]bool, len(u.WeightInfos))
+	for i, w := range u.WeightInfos {
+		if seen[w.Role] {
+			errs.add(joinPath(indexPath(joinPath(path, "weight_infos"), i), "role"), "duplicate role %q", w.Role)
+		}
+		seen[w.Role] = true
+	}
+}
+
+// check refuses a role named twice, for the same reason as UpdateWeights;
+// the update is all or nothing, so it is refused whole.
+func (u UpdateQuota) check(path string, errs *FieldErrors) {
+	type plain UpdateQuota
+	validateInto(plain(u), path, errs)
+	seen := make(map[string]bool, len(u.QuotaConfigs))
+	for i, q := range u.QuotaConfigs {
+		if seen[q.Role] {
+			errs.add(joinPath(indexPath(joinPath(path, "quota_configs"), i), "role"), "duplicate role %q", q.Role)
+		}
+		seen[q.Role] = true
+	}
+}
+
 // check requires a valid role and a positive weight.
 func (w WeightInfo) check(path string, errs *FieldErrors) {
 	if w.Role == "" {

@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"unicode/utf8"
 )
 
 // FieldError is one problem with a decoded message, located by its JSON path
@@ -247,6 +248,19 @@ func quoteKey(k string) string { return strconv.Quote(k) }
 // calls: malformed JSON, wrong JSON types, unknown enum names, missing
 // required fields and invalid resources all come back as one error type.
 func DecodeJSON(data []byte, msg any) error {
+	// JSON is UTF-8 (RFC 8259); encoding/json would quietly turn bad bytes
+	// into U+FFFD and store a name nobody sent.
+	if !utf8.Valid(data) {
+		i := 0
+		for i < len(data) {
+			r, n := utf8.DecodeRune(data[i:])
+			if r == utf8.RuneError && n <= 1 {
+				break
+			}
+			i += n
+		}
+		return FieldErrors{{Message: fmt.Sprintf("body: invalid UTF-8 at byte %d", i)}}
+	}
 	if err := json.Unmarshal(data, msg); err != nil {
 		return jsonFieldError(err)
 	}
