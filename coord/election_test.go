@@ -83,11 +83,22 @@ func TestIntegration_Election(t *testing.T) {
 
 		// Each candidate watches only its predecessor (and the leader its
 		// own node): no herd on the leader's node. Apache's wchp shows it.
+		// A candidate sets its watch just after its node appears, so the
+		// picture is polled until it settles.
 		if wchp, err := zktest.FourLetterWord(addr, "wchp"); err == nil && strings.HasPrefix(wchp, "/") {
-			watchers := parseWchp(wchp)
 			abs := func(m string) string { p, _ := obs.Path(group + "/" + m); return p }
+			var watchers map[string]int
+			ok := func() bool {
+				watchers = parseWchp(wchp)
+				return watchers[abs(members[0])] == 2 && watchers[abs(members[1])] == 1 && watchers[abs(members[2])] == 0
+			}
+			for end := time.Now().Add(patience); !ok() && time.Now().Before(end); time.Sleep(20 * time.Millisecond) {
+				if wchp, err = zktest.FourLetterWord(addr, "wchp"); err != nil {
+					t.Fatal(err)
+				}
+			}
 			t.Logf("watching sessions per node: %v", watchers)
-			if watchers[abs(members[0])] != 2 || watchers[abs(members[1])] != 1 || watchers[abs(members[2])] != 0 {
+			if !ok() {
 				t.Fatalf("watchers per node %v; want leader's node 2 (itself, candidate 1), then 1, 0:\n%s", watchers, wchp)
 			}
 		}
