@@ -113,7 +113,9 @@ func Run(ctx context.Context, cfg Config) (res Result, err error) {
 	resources := fmt.Sprintf("cpus:%g;mem:%d;disk:1024;ports:[31000-32000]", 0.01*float64(cfg.Tasks)+1, 8*cfg.Tasks+64)
 	workDir := filepath.Join(dir, "agent")
 	args := append(append([]string{}, cfg.Agent[1:]...), "--master", e.URL().String(), "--work-dir", workDir,
-		"--port", "0", "--resources", resources, "--isolation", cfg.Isolation, "--log-level", "error")
+		"--port", "0", "--resources", resources, "--isolation", cfg.Isolation, "--log-level", "error",
+		// The sleep tasks run as the bench's own user, root on a test box.
+		"--allow-root-tasks")
 	cmd := exec.Command(cfg.Agent[0], args...)
 	cmd.Stderr = os.Stderr
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
