@@ -21,6 +21,12 @@ func addOperatorCommands(root *cobra.Command) {
 		newUpCmd(), newDialStdioCmd(),
 		newStatusCmd(), newAgentsCmd(), newFrameworksCmd(), newOffersCmd(), newRolesCmd(),
 		newWeightsCmd(), newQuotaCmd(), newTasksCmd(), newLogsCmd(), newEventsCmd(), newMetricsCmd(),
+		newAppsCmd(), newDeploymentsCmd(), newQueueCmd(), newJobsCmd(), // cli_apps.go, cli_jobs.go
+	}
+	for _, c := range top {
+		if c.Name() == "tasks" {
+			c.AddCommand(newTasksKillCmd()) // through the owning framework (cli_apps.go)
+		}
 	}
 	var coordVerbs []*cobra.Command
 	for _, c := range root.Commands() {

@@ -20,7 +20,7 @@ func newUpCmd() *cobra.Command {
 	)
 	cmd := &cobra.Command{
 		Use:   "up",
-		Short: "Run a whole cluster in this process: coord, a master and agents",
+		Short: "Run a whole cluster in this process: coord, a master, agents, marathon and chronos",
 		Long: `Run a whole Strata cluster in one process, on loopback, under one data dir:
 an embedded coord server, a master and --agents agents (the host's cpus,
 memory and disk split between them; each agent with its own work dir and
@@ -28,26 +28,32 @@ port range). The parts talk over their real protocols, as separate hosts
 would. An operator token is generated into <data-dir>/token (mode 0600) on
 first start. Logs go to <data-dir>/up.log.
 
+Marathon (Marathon's /v2 REST API) and chronos (Chronos' /v1/scheduler)
+run beside them as frameworks of the master, keeping their state in coord
+under /strata/marathon and /strata/chronos; the CLI finds them through the
+master (strata apps, strata jobs).
+
 It prints where everything listens and the commands to reach it. Ctrl-C
 stops everything: tasks are killed, supervisors and daemons stopped,
 sockets removed. Running it again on the same data dir brings the same
-cluster back: the same agent IDs, coord's data, and (when free) ports.
+cluster back: the same agent IDs, coord's data (so the same apps and
+jobs), and (when free) ports.
 
-Marathon and chronos join once they exist; --demo (a sample app and job)
-needs them and is not available yet.`,
+--demo deploys a sample app (/demo, two instances printing a line every
+2 s, with a command health check) through marathon and a sample job
+(demo-job, every 30 s) through chronos, unless they already exist.`,
 		Example: `  strata up
+  strata up --demo
   strata up --agents 3 --data-dir /tmp/strata`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if demo {
-				return usageError{fmt.Errorf("--demo needs marathon and chronos, which strata up does not run yet")}
-			}
 			iso, err := supervise.ParseIsolation(isolation)
 			if err != nil {
 				return usageError{fmt.Errorf("--isolation: %w", err)}
 			}
 			cfg.Isolation = iso
 			cfg.Version = buildVersion()
+			cfg.Components = []cluster.Component{chronosComponent(), marathonComponent()}
 			c, err := cluster.New(cfg)
 			if err != nil {
 				return err
@@ -73,7 +79,21 @@ needs them and is not available yet.`,
 					return err
 				}
 			}
-			err = <-runErr
+			if demo && ctx.Err() == nil {
+				dctx, dcancel := context.WithCancel(ctx)
+				demoDone := make(chan struct{})
+				go func() { // owned here: cancelled and waited for below
+					defer close(demoDone)
+					if err := deployDemo(dctx, c.Info(), cmd.OutOrStdout()); err != nil && dctx.Err() == nil {
+						fmt.Fprintf(cmd.ErrOrStderr(), "strata: demo: %v\n", client.Explain(err))
+					}
+				}()
+				err = <-runErr
+				dcancel()
+				<-demoDone
+			} else {
+				err = <-runErr
+			}
 			fmt.Fprintln(cmd.ErrOrStderr(), "strata: cluster stopped")
 			return err
 		},
@@ -83,6 +103,6 @@ needs them and is not available yet.`,
 	f.IntVar(&cfg.Agents, "agents", 2, "number of agents")
 	f.StringVar(&cfg.IP, "ip", "127.0.0.1", "address every daemon listens on")
 	f.StringVar(&isolation, "isolation", "posix", "task isolation: posix or cgroups")
-	f.BoolVar(&demo, "demo", false, "deploy a sample app and job (needs marathon and chronos: not yet available)")
+	f.BoolVar(&demo, "demo", false, "deploy a sample app (/demo) through marathon and a sample job (demo-job) through chronos, unless they exist")
 	return cmd
 }

@@ -36,20 +36,29 @@ func buildStrata(t *testing.T) string {
 // upProc is a running `strata up`.
 type upProc struct {
 	cmd    *exec.Cmd
-	lines  []string
-	stderr *bytes.Buffer
+	mu     sync.Mutex
+	lines  []string // the summary, then what it prints later (--demo)
+	stderr *lockedBuf
 }
 
-// startUp runs `strata up` in dir and waits for its summary.
-func startUp(t *testing.T, bin, dir string) *upProc {
+// output is everything `strata up` printed so far.
+func (p *upProc) output() string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return strings.Join(p.lines, "\n")
+}
+
+// startUp runs `strata up` (with extra flags) in dir and waits for its
+// summary.
+func startUp(t *testing.T, bin, dir string, extra ...string) *upProc {
 	t.Helper()
-	cmd := exec.Command(bin, "up", "--agents", "2")
+	cmd := exec.Command(bin, append([]string{"up", "--agents", "2"}, extra...)...)
 	cmd.Dir = dir
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)
 	}
-	p := &upProc{cmd: cmd, stderr: &bytes.Buffer{}}
+	p := &upProc{cmd: cmd, stderr: &lockedBuf{}}
 	cmd.Stderr = p.stderr
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -68,24 +77,28 @@ func startUp(t *testing.T, bin, dir string) *upProc {
 		}
 	})
 	ready := make(chan error, 1)
-	go func() { // ends at the summary's last line or stdout's EOF
+	go func() { // ends at stdout's EOF
 		sc := bufio.NewScanner(stdout)
+		sent := false
 		for sc.Scan() {
+			p.mu.Lock()
 			p.lines = append(p.lines, sc.Text())
-			if strings.HasPrefix(sc.Text(), "Ctrl-C stops") {
+			p.mu.Unlock()
+			if !sent && strings.HasPrefix(sc.Text(), "Ctrl-C stops") {
 				ready <- nil
-				_, _ = bufio.NewReader(stdout).WriteTo(os.Stderr) // keep draining
-				return
+				sent = true
 			}
 		}
-		ready <- sc.Err()
+		if !sent {
+			ready <- sc.Err()
+		}
 	}()
 	select {
 	case <-ready:
 	case <-time.After(2 * time.Minute):
 		t.Fatalf("strata up printed no summary; stderr:\n%s", p.stderr)
 	}
-	if len(p.lines) == 0 {
+	if p.output() == "" {
 		t.Fatalf("strata up ended early; stderr:\n%s", p.stderr)
 	}
 	return p
@@ -93,6 +106,8 @@ func startUp(t *testing.T, bin, dir string) *upProc {
 
 // field returns the address on the summary line that starts with name.
 func (p *upProc) field(t *testing.T, name string) string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
 	for _, l := range p.lines {
 		f := strings.Fields(l)
 		if len(f) >= 2 && f[0] == name {

@@ -63,7 +63,10 @@ type Cluster struct {
 	coord  *coord.Embedded
 	master *master.Master
 	agents []*agentNode
-	comps  []*runningComponent
+	// comps is filled by Run; started is closed once every component has
+	// been started (or Run gave up), after which comps no longer changes.
+	comps   []*runningComponent
+	started chan struct{}
 }
 
 type agentNode struct {
@@ -101,7 +104,7 @@ func New(cfg Config) (_ *Cluster, err error) {
 	if err := os.MkdirAll(cfg.DataDir, 0o750); err != nil {
 		return nil, fmt.Errorf("cluster: data dir: %w", err)
 	}
-	c := &Cluster{cfg: cfg}
+	c := &Cluster{cfg: cfg, started: make(chan struct{})}
 	defer func() {
 		if err != nil {
 			c.release()
@@ -234,7 +237,8 @@ type AgentInfo struct {
 	WorkDir string
 }
 
-// Info describes the cluster's addresses.
+// Info describes the cluster's addresses; the components' appear once
+// WaitReady has returned.
 func (c *Cluster) Info() Info {
 	in := Info{
 		DataDir: c.cfg.DataDir, Coord: c.coord.URL().String(),
@@ -247,19 +251,29 @@ func (c *Cluster) Info() Info {
 		in.Agents = append(in.Agents, AgentInfo{ID: string(n.a.ID()), Addr: "http://" + n.a.Addr().String(),
 			Socket: filepath.Join(n.dir, "agent.sock"), WorkDir: n.dir})
 	}
-	for _, rc := range c.comps {
-		in.Components = append(in.Components, rc.runner.Endpoints()...)
+	select {
+	case <-c.started:
+		for _, rc := range c.comps {
+			in.Components = append(in.Components, rc.runner.Endpoints()...)
+		}
+	default:
 	}
 	return in
 }
 
-// WaitReady returns once the master leads and every agent has subscribed
-// to it, or when ctx ends.
+// WaitReady returns once the master leads, every agent has subscribed
+// to it and every component has been started (their APIs listen; they may
+// still be electing a leader), or when ctx ends.
 func (c *Cluster) WaitReady(ctx context.Context) error {
 	tick := time.NewTicker(50 * time.Millisecond)
 	defer tick.Stop()
 	for {
 		ready := c.master.Leading()
+		select {
+		case <-c.started:
+		default:
+			ready = false
+		}
 		for _, n := range c.agents {
 			ready = ready && n.a.Subscriptions() > 0 && n.a.ID() != ""
 		}
@@ -348,6 +362,7 @@ func (c *Cluster) Run(ctx context.Context) error {
 		}
 		start(&compT, comp.Name, r.Run)
 	}
+	close(c.started)
 	<-ctx.Done()
 	c.log.Info("stopping the cluster")
 	stopTier := func(t *tier) {

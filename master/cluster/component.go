@@ -47,4 +47,6 @@ type Endpoint struct {
 	Port int
 	// Flag is how the CLI is pointed at it ("--marathon"), if at all.
 	Flag string
+	// Try is a CLI command that uses it ("apps ls"), for the summary.
+	Try string
 }

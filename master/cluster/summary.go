@@ -33,6 +33,11 @@ func (in Info) WriteSummary(w io.Writer, binary string) error {
 	fmt.Fprintf(&b, "  %s agents ls --master unix://%s\n", binary, in.Socket)
 	fmt.Fprintf(&b, "  %s tasks ls --master %s\n", binary, in.Coord)
 	fmt.Fprintf(&b, "  %s events --master %s\n", binary, in.Master)
+	for _, e := range in.Components {
+		if e.Try != "" && e.Flag != "" {
+			fmt.Fprintf(&b, "  %s %s                     # %s, found through the master (or %s %s)\n", binary, e.Try, e.Name, e.Flag, e.URL)
+		}
+	}
 	fmt.Fprintf(&b, "  %s status --master ssh://$USER@this-host%s   # from another machine\n", binary, in.Socket)
 	fmt.Fprintf(&b, "\nCtrl-C stops the cluster (tasks are killed); run it again to bring it back.\n")
 	_, err := io.WriteString(w, b.String())
