@@ -17,6 +17,7 @@ func newUpCmd() *cobra.Command {
 		cfg       cluster.Config
 		isolation string
 		demo      bool
+		dashboard bool
 	)
 	cmd := &cobra.Command{
 		Use:   "up",
@@ -39,6 +40,10 @@ sockets removed. Running it again on the same data dir brings the same
 cluster back: the same agent IDs, coord's data (so the same apps and
 jobs), and (when free) ports.
 
+On a terminal it then opens the dashboard (strata top); quitting the
+dashboard asks whether to stop the cluster (--dashboard=false keeps the
+summary on screen instead).
+
 --demo deploys a sample app (/demo, two instances printing a line every
 2 s, with a command health check) through marathon and a sample job
 (demo-job, every 30 s) through chronos, unless they already exist.`,
@@ -58,7 +63,8 @@ jobs), and (when free) ports.
 			if err != nil {
 				return err
 			}
-			ctx := cmd.Context()
+			ctx, cancelRun := context.WithCancel(cmd.Context())
+			defer cancelRun()
 			runErr := make(chan error, 1)
 			go func() { runErr <- c.Run(ctx) }() // owned here: waited for below
 			rctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
@@ -79,21 +85,36 @@ jobs), and (when free) ports.
 					return err
 				}
 			}
+			dctx, dcancel := context.WithCancel(ctx)
+			demoDone := make(chan struct{})
 			if demo && ctx.Err() == nil {
-				dctx, dcancel := context.WithCancel(ctx)
-				demoDone := make(chan struct{})
 				go func() { // owned here: cancelled and waited for below
 					defer close(demoDone)
 					if err := deployDemo(dctx, c.Info(), cmd.OutOrStdout()); err != nil && dctx.Err() == nil {
 						fmt.Fprintf(cmd.ErrOrStderr(), "strata: demo: %v\n", client.Explain(err))
 					}
 				}()
-				err = <-runErr
-				dcancel()
-				<-demoDone
 			} else {
-				err = <-runErr
+				close(demoDone)
 			}
+			if dashboard && ctx.Err() == nil && wantDashboard() {
+				// The demo prints what it deployed first; the dashboard
+				// then owns the screen.
+				select {
+				case <-demoDone:
+				case <-ctx.Done():
+				}
+				stop, derr := runDashboard(ctx, c.Info().Socket, cmd.InOrStdin(), cmd.OutOrStdout())
+				if derr != nil {
+					fmt.Fprintf(cmd.ErrOrStderr(), "strata: dashboard: %v\n", derr)
+				}
+				if stop {
+					cancelRun()
+				}
+			}
+			err = <-runErr
+			dcancel()
+			<-demoDone
 			fmt.Fprintln(cmd.ErrOrStderr(), "strata: cluster stopped")
 			return err
 		},
@@ -103,6 +124,7 @@ jobs), and (when free) ports.
 	f.IntVar(&cfg.Agents, "agents", 2, "number of agents")
 	f.StringVar(&cfg.IP, "ip", "127.0.0.1", "address every daemon listens on")
 	f.StringVar(&isolation, "isolation", "posix", "task isolation: posix or cgroups")
+	f.BoolVar(&dashboard, "dashboard", true, "open the dashboard (strata top) when attached to a terminal; quitting it asks whether to stop the cluster")
 	f.BoolVar(&demo, "demo", false, "deploy a sample app (/demo) through marathon and a sample job (demo-job) through chronos, unless they exist")
 	return cmd
 }
