@@ -17,9 +17,9 @@ import (
 	"github.com/strata-dc/strata/coord"
 	"github.com/strata-dc/strata/coord/server"
 	"github.com/strata-dc/strata/master"
-	"github.com/strata-dc/strata/master/internal/simagent"
 	"github.com/strata-dc/strata/master/mesos"
 	"github.com/strata-dc/strata/master/mesos/recordio"
+	"github.com/strata-dc/strata/master/simagent"
 )
 
 // patience bounds waits for what must happen; a liveness bound for a

@@ -1,10 +1,13 @@
-// Package simagent is a simulated agent for the master's tests: it speaks
-// the agent API (mesos/agentapi.go) over real HTTP like a real agent, but
-// runs no processes. A task it is given turns TASK_RUNNING at once and
-// TASK_FINISHED after Config.RunFor (never, when RunFor is 0); a kill
-// makes it TASK_KILLED. Updates are resent until the master acknowledges
-// them, and after a reconnection the agent resubscribes with its ID and
-// live tasks, following the leader among Config.Masters.
+// Package simagent is a simulated agent for tests and benchmarks of the
+// master and the frameworks above it (master's tests, marathon/bench): it
+// speaks the agent API (mesos/agentapi.go) over real HTTP like a real
+// agent, but runs no processes, so a thousand of them fit in one process.
+// A task it is given turns TASK_RUNNING at once (after TASK_STARTING with
+// Config.Starting, as a real agent reports it) and TASK_FINISHED after
+// Config.RunFor (never, when RunFor is 0); a kill makes it TASK_KILLED.
+// Updates are resent, with backoff, until the master acknowledges them,
+// and after a reconnection the agent resubscribes with its ID and live
+// tasks, following the leader among Config.Masters.
 package simagent
 
 import (
@@ -31,7 +34,42 @@ type Config struct {
 	Hostname  string
 	Resources string        // Mesos syntax, e.g. "cpus:4;mem:4096"
 	RunFor    time.Duration // how long tasks run; 0: until killed
-	Logger    *slog.Logger
+	// Starting reports TASK_STARTING before TASK_RUNNING, as a real
+	// agent's executor does (one more update per task).
+	Starting bool
+	// Client carries the agent's HTTP calls (nil: a client on
+	// http.DefaultTransport). Many agents in one process should share a
+	// client whose transport keeps enough idle connections per host
+	// (see NewClient), or every update opens a new connection.
+	Client *http.Client
+	Logger *slog.Logger
+}
+
+// NewClient is an HTTP client for n agents talking to the same masters:
+// its transport keeps up to 2n idle connections per host (a subscription
+// and an in-flight call for each agent), so updates reuse connections
+// instead of exhausting ephemeral ports.
+func NewClient(n int) *http.Client {
+	tr := http.DefaultTransport.(*http.Transport).Clone()
+	tr.MaxIdleConns = 0 // no limit overall
+	tr.MaxIdleConnsPerHost = max(2*n, 2)
+	return &http.Client{Transport: tr}
+}
+
+// An update unacknowledged for resendAfter is sent again, then after
+// twice as long each time up to resendMax (a real agent starts at 10 s):
+// a busy master and framework are not sent every update again each
+// second while they catch up.
+const (
+	resendAfter = time.Second
+	resendMax   = 10 * time.Second
+)
+
+// retry is when an unacknowledged update is due again, and how long the
+// wait after that will be.
+type retry struct {
+	due  time.Time
+	wait time.Duration
 }
 
 type simTask struct {
@@ -40,6 +78,7 @@ type simTask struct {
 	state   mesos.TaskState
 	pending [][]byte // UUIDs not acknowledged yet, oldest first
 	updates map[string]mesos.TaskStatus
+	resend  map[string]retry // by UUID
 }
 
 // Agent is a running simulated agent.
@@ -66,7 +105,11 @@ func Start(cfg Config) *Agent {
 		cfg.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	a := &Agent{cfg: cfg, client: &http.Client{}, cancel: cancel, done: make(chan struct{}),
+	client := cfg.Client
+	if client == nil {
+		client = &http.Client{}
+	}
+	a := &Agent{cfg: cfg, client: client, cancel: cancel, done: make(chan struct{}),
 		bootID: randomHex(8), events: make(chan func(), 64),
 		tasks: make(map[string]*simTask), frameworks: make(map[mesos.FrameworkID]mesos.FrameworkInfo)}
 	go a.run(ctx)
@@ -122,7 +165,7 @@ func (a *Agent) run(ctx context.Context) {
 			case f := <-a.events:
 				f()
 			case <-resend.C:
-				a.resendPending(ctx)
+				a.resendPending(ctx, false)
 			}
 		}
 	}()
@@ -198,7 +241,7 @@ func (a *Agent) handle(ctx context.Context, master, stream string, ev *mesos.Age
 		a.stream, a.master = stream, master
 		a.subscribed++
 		a.mu.Unlock()
-		a.resendPending(ctx)
+		a.resendPending(ctx, true)
 	case mesos.AgentEventPing:
 		a.post(ctx, &mesos.AgentCall{Type: mesos.AgentCallPong, AgentID: a.ID()})
 	case mesos.AgentEventRunTask:
@@ -233,6 +276,7 @@ func (a *Agent) handle(ctx context.Context, master, stream string, ev *mesos.Age
 		if t := a.tasks[k]; t != nil {
 			t.pending = slices.DeleteFunc(t.pending, func(u []byte) bool { return bytes.Equal(u, ack.UUID) })
 			delete(t.updates, string(ack.UUID))
+			delete(t.resend, string(ack.UUID))
 			if t.state.IsTerminal() && len(t.pending) == 0 {
 				delete(a.tasks, k)
 			}
@@ -246,9 +290,13 @@ func (a *Agent) start(ctx context.Context, fi *mesos.FrameworkInfo, ti *mesos.Ta
 	a.mu.Lock()
 	fw := fi.ID
 	a.frameworks[fw] = *fi
-	t := &simTask{fw: fw, info: *ti, state: mesos.TaskStaging, updates: make(map[string]mesos.TaskStatus)}
+	t := &simTask{fw: fw, info: *ti, state: mesos.TaskStaging, updates: make(map[string]mesos.TaskStatus),
+		resend: make(map[string]retry)}
 	a.tasks[a.key(fw, ti.TaskID)] = t
 	a.mu.Unlock()
+	if a.cfg.Starting {
+		a.update(ctx, t, mesos.TaskStarting)
+	}
 	a.update(ctx, t, mesos.TaskRunning)
 	if a.cfg.RunFor > 0 {
 		time.AfterFunc(a.cfg.RunFor, func() {
@@ -280,19 +328,28 @@ func (a *Agent) update(ctx context.Context, t *simTask, st mesos.TaskState) {
 	t.state = st
 	t.pending = append(t.pending, u)
 	t.updates[string(u)] = status
+	t.resend[string(u)] = retry{due: time.Now().Add(resendAfter), wait: 2 * resendAfter}
 	fw := t.fw
 	a.mu.Unlock()
 	a.post(ctx, &mesos.AgentCall{Type: mesos.AgentCallUpdate, AgentID: status.AgentID,
 		Update: &mesos.AgentUpdate{FrameworkID: fw, Status: &status}})
 }
 
-// resendPending resends every unacknowledged update.
-func (a *Agent) resendPending(ctx context.Context) {
+// resendPending resends every unacknowledged update that is due, or every
+// one at all when fresh is set (after a resubscription, when the
+// new master has seen none of them).
+func (a *Agent) resendPending(ctx context.Context, fresh bool) {
 	a.mu.Lock()
 	var calls []*mesos.AgentCall
+	now := time.Now()
 	for _, k := range slices.Sorted(maps.Keys(a.tasks)) {
 		t := a.tasks[k]
 		for _, u := range t.pending {
+			r := t.resend[string(u)]
+			if !fresh && now.Before(r.due) {
+				continue
+			}
+			t.resend[string(u)] = retry{due: now.Add(r.wait), wait: min(2*r.wait, resendMax)}
 			st := t.updates[string(u)]
 			st.AgentID = a.id
 			calls = append(calls, &mesos.AgentCall{Type: mesos.AgentCallUpdate, AgentID: a.id,
