@@ -26,9 +26,10 @@ type Options struct {
 	Renderer *lipgloss.Renderer
 	// Now is the clock (nil: time.Now); tests fix it.
 	Now func() time.Time
-	// Apps and Jobs draw marathon's and chronos' views once their
-	// clients exist (nil: the views say what they found).
-	Apps, Jobs FrameworkSource
+	// Apps and Jobs are marathon and chronos for their views and actions
+	// (nil: the views say what the master knows of them).
+	Apps AppsSource
+	Jobs JobsSource
 	// RolesEvery is how often roles and quota, which have no events, are
 	// read again (default 15s; negative: only at subscription and after
 	// the dashboard's own changes).
@@ -103,7 +104,8 @@ type Model struct {
 	wg     sync.WaitGroup // log tails
 	logGen int
 
-	apps, jobs FrameworkSource
+	apps AppsSource
+	jobs JobsSource
 }
 
 // New returns the dashboard model. Nothing is dialled until the program
@@ -120,6 +122,9 @@ func New(opts Options) *Model {
 	}
 	if opts.Now == nil {
 		opts.Now = time.Now
+	}
+	if l, ok := opts.Backend.(*Live); ok && opts.Apps == nil && opts.Jobs == nil {
+		opts.Apps, opts.Jobs = l.Apps, l.Jobs
 	}
 	if opts.RolesEvery == 0 {
 		opts.RolesEvery = 15 * time.Second
@@ -427,7 +432,8 @@ func (m *Model) sync() tea.Cmd {
 	if v.build == nil {
 		return nil
 	}
-	if g.built && g.builtAt == m.cluster.Version {
+	version := m.cluster.Version + m.frameworkVersion(v)
+	if g.built && g.builtAt == version {
 		return nil
 	}
 	if v.name == "events" && m.paused && g.built {
@@ -441,7 +447,7 @@ func (m *Model) sync() tea.Cmd {
 		m.refreshPending = true
 		return tea.Tick(rebuildEvery, func(time.Time) tea.Msg { return refreshMsg{} })
 	}
-	g.setRows(v.build(m.cluster, now), m.cluster.Version)
+	g.setRows(m.viewRows(v, now))
 	m.lastBuild = now
 	return nil
 }

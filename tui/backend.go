@@ -50,6 +50,11 @@ type Live struct {
 	// Killers kill tasks of the frameworks they name (by framework name);
 	// marathon's and chronos' clients plug in here.
 	Killers map[string]func(ctx context.Context, t *mesos.Task) error
+	// Apps and Jobs are marathon and chronos for the Apps and Jobs views
+	// of every dashboard on this backend (the terminal's, or each SSH
+	// session's) whose Options leave them nil.
+	Apps AppsSource
+	Jobs JobsSource
 }
 
 func (l *Live) Subscribe(ctx context.Context) (<-chan client.OperatorUpdate, error) {

@@ -24,6 +24,10 @@ func (m *Model) openDescribe() {
 		m.setNotice("describe: nothing selected", ToneDim)
 		return
 	}
+	if d := m.describeFramework(obj); d != nil { // apps and jobs (model_apps.go, model_jobs.go)
+		m.describe = d
+		return
+	}
 	d := &describeState{}
 	var related []string
 	switch o := obj.(type) {

@@ -27,5 +27,17 @@
 // one keymap and keys.yaml), render.go (header, tabs, footer, help),
 // grid.go (the virtualised list), model_*.go (one per view), describe.go,
 // logs.go, actions.go (confirmations), state.go and allocation.go (the
-// store), backend.go (Live), theme.go and styles.go (colour profiles).
+// store), backend.go (Live), theme.go and styles.go (colour profiles),
+// model_frameworkapps.go (the AppsSource and JobsSource extension points),
+// model_apps.go and model_jobs.go (marathon's and chronos' views and
+// actions), frameworks_live.go (their live sources).
+//
+// Apps and Jobs: a MarathonSource follows marathon's /v2/events stream
+// (any event makes it re-read apps, deployments and /v2/queue; a 30 s
+// safety read covers a missed event) and a ChronosSource polls chronos
+// (every 2 s, and right after an action). Each publishes versioned
+// snapshots; the views rebuild when the version moves. Set them on
+// Live.Apps and Live.Jobs (every dashboard on that backend, SSH sessions
+// included, shares them) and their KillTask in Live.Killers under
+// "marathon" and "chronos", so K in the Tasks view kills through them.
 package tui

@@ -30,9 +30,13 @@ type KeyMap struct {
 	Views                         [10]key.Binding // 1..9, then 0
 	KillTask, SetWeight, SetQuota key.Binding
 	Drain, Reactivate             key.Binding
-	Confirm, Deny                 key.Binding
-	Stream, Search, SearchNext    key.Binding
-	Follow, Pause                 key.Binding
+	// Apps and Jobs (marathon, chronos): Remove destroys an app or
+	// deletes a job, Deploy deploys an app or adds a job.
+	Scale, Restart, Suspend, Remove, Deploy key.Binding
+	RunJob, ToggleJob                       key.Binding
+	Confirm, Deny                           key.Binding
+	Stream, Search, SearchNext              key.Binding
+	Follow, Pause                           key.Binding
 }
 
 // Action names a binding for the config file and the help screen.
@@ -72,6 +76,13 @@ func DefaultKeyMap() *KeyMap {
 		SetQuota:    b("Q", "set role quota", "Q"),
 		Drain:       b("D", "drain agent", "D"),
 		Reactivate:  b("R", "reactivate agent", "R"),
+		Scale:       b("N", "scale app", "N"),
+		Restart:     b("U", "restart app", "U"),
+		Suspend:     b("Z", "suspend app (scale to 0)", "Z"),
+		Remove:      b("X", "destroy app / delete job", "X"),
+		Deploy:      b("A", "deploy app / add job", "A"),
+		RunJob:      b("J", "run job now", "J"),
+		ToggleJob:   b("E", "enable/disable job", "E"),
 		Confirm:     b("y", "confirm", "y"),
 		Deny:        b("n", "cancel", "n"),
 		Stream:      b("o", "logs: stdout/stderr", "o"),
@@ -113,6 +124,13 @@ func (k *KeyMap) Actions() []Action {
 		{"set-quota", "actions", &k.SetQuota, true},
 		{"drain-agent", "actions", &k.Drain, true},
 		{"reactivate-agent", "actions", &k.Reactivate, true},
+		{"scale-app", "actions", &k.Scale, true},
+		{"restart-app", "actions", &k.Restart, true},
+		{"suspend-app", "actions", &k.Suspend, true},
+		{"destroy", "actions", &k.Remove, true},
+		{"deploy", "actions", &k.Deploy, true},
+		{"run-job", "actions", &k.RunJob, true},
+		{"toggle-job", "actions", &k.ToggleJob, true},
 		{"confirm", "actions", &k.Confirm, false},
 		{"deny", "actions", &k.Deny, false},
 		{"log-stream", "logs", &k.Stream, false},

@@ -146,6 +146,9 @@ func (m *Model) listKey(msg tea.KeyMsg) tea.Cmd {
 			return nil
 		}
 	}
+	if cmd, ok := m.frameworkKey(msg); ok { // Apps and Jobs actions (model_apps.go)
+		return cmd
+	}
 	switch {
 	case matches(msg, k.Quit):
 		return tea.Quit

@@ -33,6 +33,9 @@ func TestMain(m *testing.M) {
 		fmt.Fprintln(os.Stderr, "PR_SET_CHILD_SUBREAPER:", err)
 		os.Exit(2)
 	}
+	// Views that name the keys file (help) must not depend on whose
+	// home the tests run in.
+	os.Setenv("XDG_CONFIG_HOME", "/home/operator/.config")
 	os.Exit(m.Run())
 }
 

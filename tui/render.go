@@ -51,7 +51,7 @@ func (m *Model) drawBody(w, h int) []string {
 		return v.draw(m, w, h)
 	}
 	if !g.built { // a view rendered before any Update (tests, first frame)
-		g.setRows(v.build(m.cluster, m.now()), m.cluster.Version)
+		g.setRows(m.viewRows(v, m.now()))
 	}
 	if v.draw == nil {
 		return g.render(m.styles, w, h)
@@ -229,14 +229,17 @@ func (m *Model) drawHelp(w, h int) []string {
 	}
 	// Columns as wide as the longest entry allows.
 	colW := 34
-	cols := max(1, w/colW)
 	rows := h - 1
+	if need := (len(entries) + rows - 1) / max(1, rows); need > w/colW {
+		colW = max(20, w/need) // narrower columns rather than lost entries
+	}
+	cols := max(1, w/colW)
 	for r := 0; r < rows; r++ {
 		var b strings.Builder
 		for c := 0; c < cols; c++ {
 			i := c*rows + r
 			if i < len(entries) {
-				b.WriteString(fit(entries[i], colW))
+				b.WriteString(fit(entries[i], colW-1) + " ")
 			}
 		}
 		lines = append(lines, fit(b.String(), w))

@@ -33,7 +33,10 @@ Views: 1 Overview, 2 Agents, 3 Frameworks, 4 Offers, 5 Roles, 6 Quota,
 7 Tasks, 8 Apps, 9 Jobs, 0 Events; or ":name". Everywhere: / filter (!x
 inverts), s/S sort, enter or d describe, l logs, esc back, ? help.
 Actions ask for confirmation first: K kill task, W set weight, Q set quota,
-D drain agent, R reactivate agent. --readonly removes them.
+D drain agent, R reactivate agent; in Apps: A deploy (a file or "id cmd
+[instances] [cpus] [mem]"), N scale, U restart, Z suspend, X destroy; in
+Jobs: A add (a file or "name schedule command"), J run now, E enable or
+disable, X delete. --readonly removes them.
 
 Keys rebind in ~/.config/strata/keys.yaml (or keys.json; $XDG_CONFIG_HOME
 is honoured), mapping action names (as listed by ?) to one key or a list:
@@ -75,6 +78,7 @@ first start into .strata/` + tui.HostKeyName + ` (mode 0600) unless
 			}
 			defer done()
 			live := &tui.Live{Op: op, AgentOptions: ep.AgentOptions()}
+			defer startTopFrameworks(cmd, op, ep, live)() // Apps and Jobs: marathon, chronos (top_frameworks.go)
 			if ssh.addr != "" {
 				return serveTopSSH(cmd, ssh, tui.SSHOptions{Color: mode, Mouse: mouse,
 					Dashboard: tui.Options{Backend: live, Cluster: ep.Display, ReadOnly: readonly, Keys: keys}})
@@ -94,6 +98,7 @@ first start into .strata/` + tui.HostKeyName + ` (mode 0600) unless
 		},
 	}
 	c.addFlags(cmd)
+	addTopFrameworkFlags(cmd)
 	cmd.Flags().BoolVar(&readonly, "readonly", false, "remove every action that changes the cluster")
 	cmd.Flags().StringVar(&color, "color", "auto", "colours: auto, truecolor, 256, 16 or none (NO_COLOR also turns them off)")
 	cmd.Flags().StringVar(&keysFile, "keys", "", "key bindings file (default ~/.config/strata/keys.yaml or keys.json)")
