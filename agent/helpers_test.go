@@ -4,23 +4,17 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
 	"os"
-	"os/signal"
-	"path/filepath"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
-	"golang.org/x/sys/unix"
-
 	"github.com/strata-dc/strata/agent"
+	"github.com/strata-dc/strata/agent/agenttest"
 	"github.com/strata-dc/strata/agent/supervise"
 	"github.com/strata-dc/strata/coord"
 	"github.com/strata-dc/strata/coord/server"
@@ -33,44 +27,16 @@ import (
 // loaded 2-core machine, not a performance claim.
 const patience = 30 * time.Second
 
+func TestMain(m *testing.M) { agenttest.Main(m) }
+
+var (
+	newWorkDir     = agenttest.WorkDir
+	stopSupervisor = agenttest.StopSupervisor
+	reap           = agenttest.Reap
+	alive          = agenttest.Alive
+)
+
 var quiet = slog.New(slog.NewTextHandler(io.Discard, nil))
-
-// The test binary doubles as the agent's supervisor command, as the
-// strata binary's hidden agent-supervisor command does.
-func TestMain(m *testing.M) {
-	if len(os.Args) > 1 && os.Args[1] == "agent-supervisor" {
-		os.Exit(supervisorMain(os.Args[2:]))
-	}
-	// Detached supervisors are re-parented to the nearest subreaper; being
-	// it, the test reaps each one it stops, by PID.
-	if err := unix.Prctl(unix.PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0); err != nil {
-		fmt.Fprintln(os.Stderr, "PR_SET_CHILD_SUBREAPER:", err)
-		os.Exit(2)
-	}
-	os.Exit(m.Run())
-}
-
-func supervisorMain(args []string) int {
-	fs := flag.NewFlagSet("agent-supervisor", flag.ContinueOnError)
-	var cfg supervise.Config
-	var iso string
-	fs.StringVar(&cfg.Dir, "dir", "", "")
-	fs.StringVar(&cfg.Name, "name", "", "")
-	fs.StringVar(&iso, "isolation", "posix", "")
-	fs.BoolVar(&cfg.Detach, "detach", false, "")
-	if err := fs.Parse(args); err != nil {
-		return 2
-	}
-	cfg.Isolation = supervise.Isolation(iso)
-	cfg.Logger = slog.New(slog.NewTextHandler(os.Stderr, nil))
-	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
-	defer stop()
-	if err := supervise.Run(ctx, cfg); err != nil && !errors.Is(err, supervise.ErrAlreadyRunning) {
-		fmt.Fprintln(os.Stderr, err)
-		return 1
-	}
-	return 0
-}
 
 func startCoord(t *testing.T) *coord.Embedded {
 	t.Helper()
@@ -126,14 +92,10 @@ type runningAgent struct {
 }
 
 func agentConfig(t *testing.T, zk, dir string) agent.Config {
-	exe, err := os.Executable()
-	if err != nil {
-		t.Fatal(err)
-	}
 	return agent.Config{Master: zk, WorkDir: dir, IP: "127.0.0.1", Hostname: "agent-test",
 		Resources: "cpus:4;mem:1024;disk:1024;ports:[31000-31100]", Isolation: supervise.IsolationPosix,
 		StatusRetry: 200 * time.Millisecond, StatusRetryMax: 2 * time.Second,
-		SupervisorCommand: []string{exe, "agent-supervisor"}, SessionTimeout: 10 * time.Second, Logger: testLogger()}
+		SupervisorCommand: agenttest.SupervisorCommand(), SessionTimeout: 10 * time.Second, Logger: testLogger()}
 }
 
 func startAgent(t *testing.T, cfg agent.Config) *runningAgent {
@@ -156,56 +118,6 @@ func startAgent(t *testing.T, cfg agent.Config) *runningAgent {
 	}}
 	t.Cleanup(ra.stop)
 	return ra
-}
-
-// newWorkDir is an agent work dir whose supervisor (and so every task)
-// is shut down and reaped when the test ends.
-func newWorkDir(t *testing.T) string {
-	dir := t.TempDir()
-	t.Cleanup(func() { stopSupervisor(t, filepath.Join(dir, "supervisor")) })
-	return dir
-}
-
-func stopSupervisor(t *testing.T, dir string) {
-	ctx, cancel := context.WithTimeout(context.Background(), patience)
-	defer cancel()
-	c, err := supervise.Connect(ctx, dir)
-	if err != nil {
-		return // none running
-	}
-	pid := c.Info().PID
-	if err := c.Shutdown(ctx); err != nil {
-		t.Errorf("supervisor shutdown: %v", err)
-		unix.Kill(pid, unix.SIGKILL)
-	}
-	c.Close()
-	reap(t, pid)
-}
-
-// reap waits for pid to be gone, reaping it when it is the test's child.
-func reap(t *testing.T, pid int) {
-	deadline := time.Now().Add(patience)
-	for {
-		wpid, err := unix.Wait4(pid, nil, unix.WNOHANG, nil)
-		if wpid == pid || (errors.Is(err, unix.ECHILD) && !alive(pid)) {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Errorf("process %d did not end", pid)
-			return
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-}
-
-// alive reports whether pid is a live (not zombie) process.
-func alive(pid int) bool {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-	if err != nil {
-		return false
-	}
-	i := bytes.LastIndexByte(b, ')')
-	return i > 0 && i+2 < len(b) && b[i+2] != 'Z' && b[i+2] != 'X'
 }
 
 func waitFor(t *testing.T, what string, cond func() bool) {

@@ -4,29 +4,25 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
-	"flag"
-	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
 	"os"
-	"os/signal"
 	"path/filepath"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
-	"golang.org/x/sys/unix"
-
 	"github.com/strata-dc/strata/agent"
+	"github.com/strata-dc/strata/agent/agenttest"
 	"github.com/strata-dc/strata/agent/supervise"
 	"github.com/strata-dc/strata/chronos"
 	"github.com/strata-dc/strata/coord"
 	"github.com/strata-dc/strata/coord/server"
 	"github.com/strata-dc/strata/master"
 )
+
+func TestMain(m *testing.M) { agenttest.Main(m) }
 
 // patience bounds waits for what must happen; a liveness bound for a
 // loaded 2-core machine, not a performance claim.
@@ -37,43 +33,6 @@ func quiet() *slog.Logger {
 		return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	}
 	return slog.New(slog.DiscardHandler)
-}
-
-// The test binary doubles as the agent's supervisor command, as the
-// strata binary's hidden agent-supervisor command does.
-func TestMain(m *testing.M) {
-	if len(os.Args) > 1 && os.Args[1] == "agent-supervisor" {
-		os.Exit(supervisorMain(os.Args[2:]))
-	}
-	// Detached supervisors are re-parented to the nearest subreaper; being
-	// it, the test reaps each one it stops, by PID.
-	if err := unix.Prctl(unix.PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0); err != nil {
-		fmt.Fprintln(os.Stderr, "PR_SET_CHILD_SUBREAPER:", err)
-		os.Exit(2)
-	}
-	os.Exit(m.Run())
-}
-
-func supervisorMain(args []string) int {
-	fs := flag.NewFlagSet("agent-supervisor", flag.ContinueOnError)
-	var cfg supervise.Config
-	var iso string
-	fs.StringVar(&cfg.Dir, "dir", "", "")
-	fs.StringVar(&cfg.Name, "name", "", "")
-	fs.StringVar(&iso, "isolation", "posix", "")
-	fs.BoolVar(&cfg.Detach, "detach", false, "")
-	if err := fs.Parse(args); err != nil {
-		return 2
-	}
-	cfg.Isolation = supervise.Isolation(iso)
-	cfg.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
-	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
-	defer stop()
-	if err := supervise.Run(ctx, cfg); err != nil && !errors.Is(err, supervise.ErrAlreadyRunning) {
-		fmt.Fprintln(os.Stderr, err)
-		return 1
-	}
-	return 0
 }
 
 // cluster is a real coord, master and agent in this process, the agent's
@@ -100,16 +59,11 @@ func startCluster(t *testing.T) *cluster {
 	runUntilCleanup(t, "master", m.Run)
 	waitFor(t, "master leadership", m.Leading)
 
-	dir := t.TempDir()
-	t.Cleanup(func() { stopSupervisor(t, filepath.Join(dir, "supervisor")) })
-	exe, err := os.Executable()
-	if err != nil {
-		t.Fatal(err)
-	}
+	dir := agenttest.WorkDir(t)
 	a, err := agent.New(agent.Config{Master: e.URL().String(), WorkDir: dir, IP: "127.0.0.1", Hostname: "chronos-test",
 		Resources: "cpus:4;mem:2048;disk:4096;ports:[31000-31100]", Attributes: "rack:r1",
 		Isolation: supervise.IsolationPosix, StatusRetry: 200 * time.Millisecond, StatusRetryMax: 2 * time.Second,
-		SupervisorCommand: []string{exe, "agent-supervisor"}, SessionTimeout: 10 * time.Second, Logger: quiet()})
+		SupervisorCommand: agenttest.SupervisorCommand(), SessionTimeout: 10 * time.Second, Logger: quiet()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -151,33 +105,6 @@ func startChronos(t *testing.T, c *cluster, opts ...func(*chronos.Config)) (*chr
 		t.Fatal(err)
 	}
 	return s, runUntilCleanup(t, "chronos", s.Run)
-}
-
-func stopSupervisor(t *testing.T, dir string) {
-	ctx, cancel := context.WithTimeout(context.Background(), patience)
-	defer cancel()
-	c, err := supervise.Connect(ctx, dir)
-	if err != nil {
-		return // none running
-	}
-	pid := c.Info().PID
-	if err := c.Shutdown(ctx); err != nil {
-		t.Errorf("supervisor shutdown: %v", err)
-		_ = unix.Kill(pid, unix.SIGKILL)
-	}
-	c.Close()
-	deadline := time.Now().Add(patience)
-	for {
-		wpid, err := unix.Wait4(pid, nil, unix.WNOHANG, nil)
-		if wpid == pid || errors.Is(err, unix.ECHILD) {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Errorf("supervisor %d did not end", pid)
-			return
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
 }
 
 func waitFor(t *testing.T, what string, cond func() bool) {
