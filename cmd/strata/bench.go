@@ -15,7 +15,7 @@ func newBenchCmd() *cobra.Command {
 		Short: "Measure Strata's components and the servers it talks to",
 		Args:  cobra.NoArgs,
 	}
-	cmd.AddCommand(newBenchCoordCmd(), newBenchMasterCmd(), newBenchAgentCmd(), newBenchChronosCmd(), newBenchMarathonCmd())
+	cmd.AddCommand(newBenchCoordCmd(), newBenchMasterCmd(), newBenchAgentCmd(), newBenchChronosCmd(), newBenchMarathonCmd(), newBenchTUICmd())
 	return cmd
 }
 

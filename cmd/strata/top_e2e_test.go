@@ -233,3 +233,163 @@ func topOverSSH(t *testing.T, bin, dir string, p *tmuxPane) {
 		t.Errorf("server log lacks the sessions' roles:\n%s", log)
 	}
 }
+
+// waitLine waits until one line of the screen holds every one of want,
+// and returns the screen.
+func (p *tmuxPane) waitLine(t *testing.T, what string, want ...string) string {
+	t.Helper()
+	return p.waitFor(t, what, func(screen string) bool { return countLines(screen, want...) > 0 })
+}
+
+// waitFor waits until ok holds for the screen, and returns it.
+func (p *tmuxPane) waitFor(t *testing.T, what string, ok func(screen string) bool) string {
+	t.Helper()
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		screen := p.capture(t)
+		if ok(screen) {
+			return screen
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s: not seen before the deadline; the screen shows:\n%s", what, screen)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// typeText types s literally (tmux send-keys -l), so spaces and slashes
+// are characters, not key names.
+func (p *tmuxPane) typeText(t *testing.T, s string) {
+	t.Helper()
+	p.tmux(t, "send-keys", "-t", p.target, "-l", s)
+}
+
+// appInstances is the Apps view's INSTANCES cell (running/wanted) for
+// the app id, or "" when the app is not on the screen.
+func appInstances(screen, id string) string {
+	for _, l := range strings.Split(screen, "\n") {
+		f := strings.Fields(l)
+		if len(f) == 0 || strings.TrimPrefix(f[0], ">") != id {
+			continue
+		}
+		for _, c := range f[1:] {
+			if n, w, ok := strings.Cut(c, "/"); ok && n != "" && w != "" && strings.Trim(n+w, "0123456789") == "" {
+				return c
+			}
+		}
+	}
+	return ""
+}
+
+// countLines counts the screen's lines that hold every one of want.
+func countLines(screen string, want ...string) int {
+	n := 0
+	for _, l := range strings.Split(screen, "\n") {
+		all := true
+		for _, w := range want {
+			all = all && strings.Contains(l, w)
+		}
+		if all {
+			n++
+		}
+	}
+	return n
+}
+
+// TestIntegration_TopTmuxActions drives marathon and chronos from the
+// real dashboard in tmux against `strata up`: it deploys an app with the
+// Apps view's short form, scales it to two, sees both tasks running in
+// the Tasks view, then adds a chronos job, runs it now and sees the run
+// succeed in the Jobs view's history strip.
+func TestIntegration_TopTmuxActions(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts a whole cluster")
+	}
+	if _, err := exec.LookPath("tmux"); err != nil {
+		t.Skip("tmux is not installed on this machine (apt-get install -y tmux)")
+	}
+	bin := buildStrata(t)
+	dir, err := os.MkdirTemp("", "strata-topact")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	up := startUp(t, bin, dir, "--dashboard=false")
+	agentIDs(t, bin, dir, 2)
+
+	sockDir, err := os.MkdirTemp("", "tmx")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(sockDir) })
+	p := &tmuxPane{sock: filepath.Join(sockDir, "s"), target: "top"}
+	script := `NO_COLOR=1 STRATA_MASTER= STRATA_MARATHON= STRATA_CHRONOS= "$0" top; echo "strata top exited: $?"; read x`
+	p.tmux(t, "new-session", "-d", "-s", "top", "-x", "160", "-y", "48", "-c", dir, "sh", "-c", script, bin)
+	t.Cleanup(func() {
+		_ = exec.Command("tmux", "-S", p.sock, "kill-server").Run()
+	})
+	p.waitScreen(t, "header", "strata top", "● live", "agents 2/2 up")
+
+	// Apps: deploy with the short form, confirm, see 1/1.
+	p.keys(t, "8")
+	p.waitScreen(t, "Apps view", "Apps · ")
+	p.keys(t, "A")
+	p.waitScreen(t, "deploy prompt", "deploy from a file")
+	p.typeText(t, `/tmuxapp "sleep 1000" 1`)
+	p.keys(t, "Enter")
+	p.waitScreen(t, "deploy confirmation", "deploy app /tmuxapp")
+	p.keys(t, "y")
+	p.waitFor(t, "the app at 1/1", func(s string) bool { return appInstances(s, "/tmuxapp") == "1/1" })
+
+	// Scale to two.
+	p.keys(t, "N")
+	p.waitScreen(t, "scale prompt", "scale app /tmuxapp")
+	p.typeText(t, "2")
+	p.keys(t, "Enter")
+	p.waitScreen(t, "scale confirmation", "from 1 to 2 instances")
+	p.keys(t, "y")
+	screen := p.waitFor(t, "the app at 2/2", func(s string) bool { return appInstances(s, "/tmuxapp") == "2/2" })
+	t.Logf("Apps view:\n%s", screen)
+
+	// Tasks: both of the app's tasks running.
+	p.keys(t, "7")
+	screen = p.waitFor(t, "two tmuxapp tasks RUNNING", func(s string) bool {
+		return countLines(s, "tmuxapp", "RUNNING") >= 2
+	})
+	t.Logf("Tasks view:\n%s", screen)
+
+	// Jobs: add a job that only runs when asked, run it now, see ✓.
+	p.keys(t, "9")
+	p.waitScreen(t, "Jobs view", "Jobs · ")
+	p.keys(t, "A")
+	p.waitScreen(t, "add-job prompt", "add job from a file")
+	p.typeText(t, "tmuxjob R/2099-01-01T00:00:00Z/P1D true")
+	p.keys(t, "Enter")
+	p.waitScreen(t, "add-job confirmation", "add job tmuxjob")
+	p.keys(t, "y")
+	// The selected row, not the confirmation's echo of the name.
+	p.waitFor(t, "the job listed and selected", func(s string) bool {
+		for _, l := range strings.Split(s, "\n") {
+			if f := strings.Fields(l); len(f) > 0 && f[0] == ">tmuxjob" {
+				return true
+			}
+		}
+		return false
+	})
+	p.keys(t, "J")
+	p.waitScreen(t, "run-job confirmation", "run job tmuxjob")
+	p.keys(t, "y")
+	screen = p.waitFor(t, "the run sent", func(s string) bool {
+		return strings.Contains(s, "done: run job") || strings.Contains(s, "failed")
+	})
+	if !strings.Contains(screen, "done: run job") {
+		t.Fatalf("run job failed:\n%s", screen)
+	}
+	screen = p.waitLine(t, "a successful run in the history strip", "tmuxjob", "✓")
+	t.Logf("Jobs view:\n%s", screen)
+
+	p.keys(t, "q")
+	p.waitScreen(t, "exit", "strata top exited: 0")
+	p.tmux(t, "kill-server")
+	up.stop(t)
+}
