@@ -91,7 +91,8 @@ func (m *Model) submitInput() tea.Cmd {
 	return nil
 }
 
-// command runs a `:` command: a view name (or unique prefix), or quit.
+// command runs a `:` command: a view name (or unique prefix), quit, help,
+// or an action (commands.go).
 func (m *Model) command(text string) tea.Cmd {
 	switch text {
 	case "":
@@ -100,6 +101,9 @@ func (m *Model) command(text string) tea.Cmd {
 		return tea.Quit
 	case "help", "?":
 		m.help = true
+		return nil
+	}
+	if m.actionCommand(text) {
 		return nil
 	}
 	name := strings.ToLower(strings.Fields(text)[0])

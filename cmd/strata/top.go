@@ -36,7 +36,9 @@ Actions ask for confirmation first: K kill task, W set weight, Q set quota,
 D drain agent, R reactivate agent; in Apps: A deploy (a file or "id cmd
 [instances] [cpus] [mem]"), N scale, U restart, Z suspend, X destroy; in
 Jobs: A add (a file or "name schedule command"), J run now, E enable or
-disable, X delete. --readonly removes them.
+disable, X delete. The same from anywhere as ":" commands: ":deploy FILE"
+or ":deploy id cmd [instances] [cpus] [mem]", ":scale APP N", ":run JOB".
+--readonly removes them.
 
 Keys rebind in ~/.config/strata/keys.yaml (or keys.json; $XDG_CONFIG_HOME
 is honoured), mapping action names (as listed by ?) to one key or a list:

@@ -330,12 +330,12 @@ func TestIntegration_TopTmuxActions(t *testing.T) {
 	})
 	p.waitScreen(t, "header", "strata top", "● live", "agents 2/2 up")
 
-	// Apps: deploy with the short form, confirm, see 1/1.
+	// Apps: deploy through the `:` command with the short form, confirm,
+	// see 1/1.
 	p.keys(t, "8")
 	p.waitScreen(t, "Apps view", "Apps · ")
-	p.keys(t, "A")
-	p.waitScreen(t, "deploy prompt", "deploy from a file")
-	p.typeText(t, `/tmuxapp "sleep 1000" 1`)
+	p.keys(t, ":")
+	p.typeText(t, `deploy /tmuxapp "sleep 1000" 1`)
 	p.keys(t, "Enter")
 	p.waitScreen(t, "deploy confirmation", "deploy app /tmuxapp")
 	p.keys(t, "y")
