@@ -14,9 +14,9 @@ import (
 
 	"github.com/go-zookeeper/zk"
 
+	"github.com/strata-dc/strata/coord/hostile"
 	"github.com/strata-dc/strata/coord/server"
 	"github.com/strata-dc/strata/coord/server/jute"
-	"github.com/strata-dc/strata/coord/hostile"
 )
 
 // zkOutcome is what a hostile frame must lead to.
