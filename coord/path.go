@@ -73,6 +73,11 @@ func baseOf(abs string) string {
 // nodes. It looks before it creates so an existing ancestor the session may
 // not create under (a restricted parent of the chroot) is not an error.
 func (s *Session) ensurePath(ctx context.Context, abs string) error {
+	return s.ensurePathACL(ctx, abs, s.acl)
+}
+
+// ensurePathACL is ensurePath creating missing nodes with acl.
+func (s *Session) ensurePathACL(ctx context.Context, abs string, acl []zk.ACL) error {
 	if abs == "/" {
 		return nil
 	}
@@ -96,7 +101,7 @@ func (s *Session) ensurePath(ctx context.Context, abs string) error {
 			if err != nil || ok {
 				return err
 			}
-			_, err = c.Create(prefix, nil, 0, s.acl)
+			_, err = c.Create(prefix, nil, 0, acl)
 			if errors.Is(err, zk.ErrNodeExists) {
 				return nil
 			}

@@ -228,7 +228,22 @@ func (s *Session) setup(ctx context.Context) error {
 	if err := s.armSentinel(s.Status().SessionID); err != nil {
 		return fmt.Errorf("watch %s: %w", s.sentinel, err)
 	}
-	return s.ensurePath(ctx, s.url.Chroot)
+	return s.ensurePathACL(ctx, s.url.Chroot, s.rootACL())
+}
+
+// rootACL is the ACL of the chroot (and ancestors) a Session creates. With
+// credentials, every principal may also create beneath it: master,
+// marathon and chronos share one chroot under their own principals, and
+// whichever starts first must not lock the others out. What each creates
+// there is its own (s.acl): readable by all, changed only by its creator.
+func (s *Session) rootACL() []zk.ACL {
+	if s.url.User == "" {
+		return s.acl
+	}
+	return []zk.ACL{
+		{Perms: zk.PermRead | zk.PermCreate, Scheme: "world", ID: "anyone"},
+		{Perms: zk.PermAll, Scheme: "auth", ID: ""},
+	}
 }
 
 // transient reports errors a retry on the next connection can cure.

@@ -13,6 +13,7 @@ import (
 
 	"github.com/strata-dc/strata/coord/server"
 	"github.com/strata-dc/strata/coord/server/zoocfg"
+	"github.com/strata-dc/strata/master/auth"
 )
 
 func newCoordCmd() *cobra.Command {
@@ -42,6 +43,8 @@ type coordServeFlags struct {
 	superDigest   string
 	containerScan time.Duration
 	logLevel      string
+	authenticate  string
+	credentials   string
 }
 
 func newCoordServeCmd() *cobra.Command {
@@ -55,10 +58,24 @@ unchanged. It reads a standard zoo.cfg (--config) and flags of the same names;
 a flag given on the command line wins over the file.
 
 It is a standalone server: for an ensemble, run Apache ZooKeeper and point
-Strata at it with --zk zk://host1:2181,host2:2181,host3:2181/strata.`,
+Strata at it with --zk zk://host1:2181,host2:2181,host3:2181/strata.
+
+Authentication is ZooKeeper 3.7+'s enforce.auth: while it is on, a session
+must addAuth with a digest (zk://user:password@host/chroot in Strata's URLs)
+before anything else; any other request is answered SESSIONCLOSEDREQUIRESASLAUTH
+(-124) and the connection is closed. --authenticate=auto (the default) turns it
+on when the client port listens outside loopback; zoo.cfg's
+enforce.auth.enabled decides when --authenticate is not given. With
+--credentials only the listed principal/secret pairs pass addAuth (anything
+else gets AUTHFAILED and the connection closes); without it any user:password
+authenticates as its digest, as in ZooKeeper, and znode ACLs decide what it may
+do (Strata's daemons create their nodes world-readable, writable by their
+creator only). Four-letter words (srvr, ruok, mntr...) are answered without
+authentication, as ZooKeeper does; limit them with --4lw-whitelist.`,
 		Example: `  strata coord serve
   strata coord serve --data-dir /var/lib/strata/coord --client-port 2181
-  strata coord serve --config /etc/zookeeper/conf/zoo.cfg`,
+  strata coord serve --config /etc/zookeeper/conf/zoo.cfg
+  strata coord serve --client-port-address 0.0.0.0 --credentials /etc/strata/coord-credentials`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			cfg, warnings, err := f.serverConfig(cmd.Flags())
@@ -73,6 +90,9 @@ Strata at it with --zk zk://host1:2181,host2:2181,host3:2181/strata.`,
 			for _, w := range warnings {
 				cfg.Logger.Warn("zoo.cfg: " + w)
 			}
+			if cfg.EnforceAuth && cfg.CheckDigest == nil {
+				cfg.Logger.Warn("authentication is enforced without --credentials: any digest user:password authenticates; znode ACLs decide what it may do")
+			}
 			cfg.Version = buildVersion()
 			srv, err := server.New(cfg)
 			if err != nil {
@@ -81,14 +101,19 @@ Strata at it with --zk zk://host1:2181,host2:2181,host3:2181/strata.`,
 			if err := srv.Start(); err != nil {
 				return err
 			}
-			fmt.Fprintf(cmd.OutOrStdout(), "strata coord serving ZooKeeper protocol on %s (data %s)\n", srv.Addr(), cfg.DataDir)
+			fmt.Fprintf(cmd.OutOrStdout(), "strata coord serving ZooKeeper protocol on %s (data %s, %s)\n", srv.Addr(), cfg.DataDir, authSummary(cfg))
 			if a := srv.AdminAddr(); a != nil {
 				fmt.Fprintf(cmd.OutOrStdout(), "metrics on http://%s/metrics\n", a)
 			}
 			return srv.Run(cmd.Context())
 		},
 	}
-	fl := cmd.Flags()
+	f.register(cmd.Flags())
+	return cmd
+}
+
+// register binds the flags to fs.
+func (f *coordServeFlags) register(fl *pflag.FlagSet) {
 	fl.StringVar(&f.config, "config", "", "a zoo.cfg to read (flags given explicitly override it)")
 	fl.StringVar(&f.dataDir, "data-dir", ".strata/coord", "where snapshots live (zoo.cfg dataDir)")
 	fl.StringVar(&f.dataLogDir, "data-log-dir", "", "where the transaction log lives (zoo.cfg dataLogDir; default: --data-dir)")
@@ -106,7 +131,55 @@ Strata at it with --zk zk://host1:2181,host2:2181,host3:2181/strata.`,
 	fl.StringVar(&f.superDigest, "super-digest", "", "super:<base64 sha1> digest that bypasses ACLs (zookeeper.DigestAuthenticationProvider.superDigest)")
 	fl.DurationVar(&f.containerScan, "container-check-interval", time.Minute, "how often empty containers and expired TTL nodes are removed (znode.container.checkIntervalMs)")
 	fl.StringVar(&f.logLevel, "log-level", "info", "debug, info, warn or error")
-	return cmd
+	fl.StringVar(&f.authenticate, "authenticate", "auto",
+		"require sessions to authenticate (zoo.cfg enforce.auth.enabled): auto (only when listening outside loopback), true or false; bare --authenticate means true")
+	fl.Lookup("authenticate").NoOptDefVal = "true"
+	fl.StringVar(&f.credentials, "credentials", "",
+		`digest users allowed to addAuth, as principal/secret pairs: JSON {"credentials":[{"principal":"p","secret":"s"}]} or "principal secret" lines`)
+}
+
+// authSummary says in a few words how the server authenticates, for the
+// line printed at start.
+func authSummary(cfg server.Config) string {
+	switch {
+	case !cfg.EnforceAuth && cfg.CheckDigest == nil:
+		return "authentication not required"
+	case !cfg.EnforceAuth:
+		return "authentication optional, digest users from --credentials"
+	case cfg.CheckDigest == nil:
+		return "authentication required: " + strings.Join(cfg.EnforceAuthSchemes, ",") + ", any digest user"
+	}
+	return "authentication required: " + strings.Join(cfg.EnforceAuthSchemes, ",") + ", digest users from --credentials"
+}
+
+// resolveEnforceAuth decides whether sessions must authenticate: an
+// explicit --authenticate wins; otherwise zoo.cfg's enforce.auth.enabled
+// if the file gives it; otherwise auto, which enforces when the client
+// port is reachable from other hosts (an empty address binds them all).
+func (f *coordServeFlags) resolveEnforceAuth(fl *pflag.FlagSet, zc *zoocfg.Config) error {
+	mode, err := auth.ParseMode(f.authenticate)
+	if err != nil {
+		return err
+	}
+	if !fl.Changed("authenticate") && zc.EnforceAuthSet {
+		mode = auth.ModeOff
+		if zc.EnforceAuthEnabled {
+			mode = auth.ModeOn
+		}
+	}
+	switch mode {
+	case auth.ModeOn:
+		zc.EnforceAuthEnabled = true
+	case auth.ModeOff:
+		zc.EnforceAuthEnabled = false
+	case auth.ModeAuto:
+		host := zc.ClientPortAddress
+		zc.EnforceAuthEnabled = host == "" || !auth.IsLoopback(host)
+	}
+	if zc.EnforceAuthEnabled && len(zc.EnforceAuthSchemes) == 0 {
+		zc.EnforceAuthSchemes = []string{"digest"}
+	}
+	return nil
 }
 
 // serverConfig layers defaults, then zoo.cfg, then flags set explicitly.
@@ -166,8 +239,22 @@ func (f *coordServeFlags) serverConfig(fl *pflag.FlagSet) (server.Config, []stri
 	if zc.DataLogDir == "" {
 		zc.DataLogDir = zc.DataDir
 	}
+	if err := f.resolveEnforceAuth(fl, &zc); err != nil {
+		return server.Config{}, nil, err
+	}
 	if err := zc.Validate(); err != nil {
 		return server.Config{}, nil, err
+	}
+	var checkDigest func(user, password string) bool
+	if f.credentials != "" {
+		creds, err := auth.LoadCredentials(f.credentials)
+		if err != nil {
+			return server.Config{}, nil, fmt.Errorf("--credentials: %w", err)
+		}
+		if creds.Len() == 0 {
+			return server.Config{}, nil, fmt.Errorf("--credentials %s: no principals, so nobody could authenticate", f.credentials)
+		}
+		checkDigest = creds.Basic
 	}
 	if zc.ClientPort < 0 || zc.ClientPort > 65535 {
 		return server.Config{}, nil, fmt.Errorf("--client-port %d: must be 0-65535", zc.ClientPort)
@@ -189,6 +276,9 @@ func (f *coordServeFlags) serverConfig(fl *pflag.FlagSet) (server.Config, []stri
 		SuperDigest:            zc.SuperDigest,
 		PreAllocSize:           zc.PreAllocSize,
 		ContainerCheckInterval: f.containerScan,
+		EnforceAuth:            zc.EnforceAuthEnabled,
+		EnforceAuthSchemes:     zc.EnforceAuthSchemes,
+		CheckDigest:            checkDigest,
 	}, zc.Warnings, nil
 }
 

@@ -32,6 +32,28 @@ type Config struct {
 	SuperDigest       string        // "super:<base64 sha1>" to let a digest user bypass ACLs
 	PreAllocSize      int64         // bytes the log preallocates at a time (preAllocSize); 0 = storage's default
 
+	// EnforceAuth is ZooKeeper 3.7+'s zookeeper.enforce.auth.enabled: a
+	// connection must authenticate with one of EnforceAuthSchemes before
+	// anything but addAuth (and sasl) is served. Any other request — ping,
+	// closeSession and whoAmI included, as in ZooKeeper — is answered with
+	// SESSIONCLOSEDREQUIRESASLAUTH (-124) and the connection is closed.
+	// Off by default, as in ZooKeeper; `strata coord serve` turns it on
+	// when it listens outside loopback. Four-letter words are not session
+	// requests and stay open, as they do in ZooKeeper.
+	EnforceAuth bool
+	// EnforceAuthSchemes are the auth schemes that count as authenticated
+	// (zookeeper.enforce.auth.schemes): "digest", or "ip" (which every
+	// connection has). Empty with EnforceAuth means digest.
+	EnforceAuthSchemes []string
+	// CheckDigest, when set, is the list of digest users: addAuth("digest",
+	// "user:password") succeeds only when it returns true (or the digest is
+	// SuperDigest's), and otherwise fails with AUTHFAILED and the
+	// connection is closed, as ZooKeeper ends a failed auth. Nil is
+	// ZooKeeper's own behaviour: any user:password authenticates as its
+	// digest, and ACLs decide what that identity may do. It must compare
+	// secrets in constant time.
+	CheckDigest func(user, password string) bool
+
 	// HandshakeTimeout bounds how long a new connection may take to send
 	// its connect request (or four-letter word): ZooKeeper's
 	// zookeeper.nio.sessionlessCnxnTimeout, 10 s. After the handshake the
@@ -95,6 +117,9 @@ func (c *Config) setDefaults() {
 	if c.Version == "" {
 		c.Version = "devel"
 	}
+	if c.EnforceAuth && len(c.EnforceAuthSchemes) == 0 {
+		c.EnforceAuthSchemes = []string{"digest"}
+	}
 }
 
 func (c *Config) validate() error {
@@ -103,6 +128,11 @@ func (c *Config) validate() error {
 	}
 	if c.MinSessionTimeout > c.MaxSessionTimeout {
 		return fmt.Errorf("minSessionTimeout %v is above maxSessionTimeout %v", c.MinSessionTimeout, c.MaxSessionTimeout)
+	}
+	for _, scheme := range c.EnforceAuthSchemes {
+		if !knownAuthScheme(scheme) {
+			return fmt.Errorf("enforce.auth.schemes: authentication scheme %q is not available (this server has digest and ip)", scheme)
+		}
 	}
 	return nil
 }

@@ -82,6 +82,10 @@ type conn struct {
 	auth      []jute.Id
 	super     bool
 	oldClient bool // connected without the readOnly byte
+	// refused is set when the connection was refused (a request before
+	// authentication, a failed addAuth): the reply that says so closes
+	// it, and nothing it sent after that is served.
+	refused bool
 }
 
 func newConn(s *Server, nc net.Conn, id int64) *conn {
@@ -346,11 +350,16 @@ type identity struct {
 	session int64
 	auth    []jute.Id
 	super   bool
+	// authed is false while the server enforces authentication and the
+	// connection has not authenticated: its reads must go to the
+	// processor, which refuses them.
+	authed bool
 }
 
 // publish copies the processor-owned identity for the reader.
 func (c *conn) publish() {
-	c.ident.Store(&identity{session: c.session, auth: slices.Clone(c.auth), super: c.super})
+	authed := !c.s.cfg.EnforceAuth || c.s.authenticated(c.auth)
+	c.ident.Store(&identity{session: c.session, auth: slices.Clone(c.auth), super: c.super, authed: authed})
 }
 
 // acquire takes a slot for one request in flight; false once the

@@ -36,6 +36,11 @@ const (
 	// answered: the request gets a reply, whatever its code (a multi's
 	// failures are in its body); the tree check is what judges it.
 	answered
+	// refusedThenClosed: the reply carries want (or, when the frame never
+	// became a request, there is none) and then the server closes the
+	// connection — how an authentication-enforcing server ends a session
+	// that has not authenticated, or a failed addAuth.
+	refusedThenClosed
 )
 
 // zkCase is one hostile input on the client port: raw bytes on a fresh
@@ -151,6 +156,21 @@ func runZKCase(t *testing.T, addr string, c zkCase) string {
 		_ = nc.(*net.TCPConn).CloseWrite()
 	}
 	switch c.outcome {
+	case refusedThenClosed:
+		for {
+			f, err := readZKFrame(nc)
+			if err != nil {
+				if isEOF(err) {
+					return ""
+				}
+				return "the connection stayed open: " + err.Error()
+			}
+			var h jute.ReplyHeader
+			h.Decode(jute.NewDecoder(f))
+			if h.Xid == c.xid && h.Err != c.want {
+				return fmt.Sprintf("error code %d, want %d", h.Err, c.want)
+			}
+		}
 	case closed, answeredOrClosed:
 		// Whatever answers come, the connection must end (answeredOrClosed
 		// may instead get a session, which closing ours ends).

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"crypto/rand"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/strata-dc/strata/coord/server/flw"
@@ -208,7 +207,7 @@ func (s *Server) op(r *request) {
 	// Pushed (or dropped) by the time this returns, under treeMu: the
 	// reader may take the fast path for this connection again.
 	defer c.slow.Add(-1)
-	if c.session == 0 || c.isClosed() {
+	if c.session == 0 || c.isClosed() || c.refused {
 		return
 	}
 	now := time.Now()
@@ -224,6 +223,10 @@ func (s *Server) op(r *request) {
 	}
 	c.lastOp.Store(flw.OpName(r.op))
 	p := pending{c: c, start: r.start, op: r.op, reply: out{hdr: jute.ReplyHeader{Xid: r.xid}, done: true}}
+	if s.refuseUnauthenticated(r, &p) {
+		s.rel.push(p)
+		return
+	}
 
 	switch {
 	case r.unknown:
@@ -293,48 +296,6 @@ func (s *Server) malformed(r *request, p *pending) {
 		p.reply.hdr.Err = jute.ErrMarshallingError
 	}
 	p.need = s.tree.LastZxid()
-}
-
-// addAuth handles addAuth: digest ids are added to the connection, the
-// super digest lifts ACL checks, anything else fails the auth and — as
-// ZooKeeper does — ends the connection.
-func (s *Server) addAuth(c *conn, a *jute.AuthPacket, p *pending) {
-	// The reply echoes the request's xid (go-zookeeper sends a positive
-	// one; ZooKeeper's own client -4) and carries zxid 0, as ZooKeeper's.
-	p.zxidFixed = true
-	if a.Scheme != "digest" {
-		p.reply.hdr.Err = jute.ErrAuthFailed
-		p.reply.close = true
-		return
-	}
-	id := tree.DigestID(string(a.Auth))
-	add := func(n jute.Id) {
-		for _, have := range c.auth {
-			if have == n {
-				return
-			}
-		}
-		c.auth = append(c.auth, n)
-	}
-	add(jute.Id{Scheme: "digest", ID: id})
-	if s.cfg.SuperDigest != "" && id == s.cfg.SuperDigest {
-		c.super = true
-		add(jute.Id{Scheme: "super", ID: ""})
-	}
-	s.tree.SetAuth(c.session, c.auth, c.super)
-	c.publish()
-}
-
-func (s *Server) whoAmI(c *conn) *jute.WhoAmIResponse {
-	r := &jute.WhoAmIResponse{}
-	for _, id := range c.auth {
-		user := id.ID
-		if id.Scheme == "digest" {
-			user, _, _ = strings.Cut(id.ID, ":")
-		}
-		r.ClientInfo = append(r.ClientInfo, jute.ClientInfo{AuthScheme: id.Scheme, User: user})
-	}
-	return r
 }
 
 // route resolves watch events to the connections that carry their
@@ -417,7 +378,7 @@ func hexID(id int64) string { return fmt.Sprintf("0x%x", id) }
 // queued after every write it could have observed (and those writes' watch
 // events), and it waits for their durability like any other reply.
 func (s *Server) fastRead(c *conn, id *identity, r *request) bool {
-	if r.unknown || r.malformed || c.slow.Load() != 0 {
+	if r.unknown || r.malformed || !id.authed || c.slow.Load() != 0 {
 		return false
 	}
 	now := time.Now()

@@ -58,6 +58,15 @@ var (
 // when the jar or java is not installed.
 func Apache(t testing.TB) string {
 	t.Helper()
+	return ApacheWith(t)
+}
+
+// ApacheWith is Apache with extra JVM system properties, each
+// "name=value" and passed as -Dname=value (e.g.
+// "zookeeper.enforce.auth.enabled=true"), for settings ZooKeeper reads
+// only as properties.
+func ApacheWith(t testing.TB, props ...string) string {
+	t.Helper()
 	java := requireApache(t)
 	var lastErr error
 	for attempt := 0; attempt < 3; attempt++ {
@@ -65,7 +74,7 @@ func Apache(t testing.TB) string {
 		dir := t.TempDir()
 		addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(ports[0]))
 		cfg := baseConfig(filepath.Join(dir, "data"), ports[0])
-		p, err := startJava(t, java, dir, "org.apache.zookeeper.server.ZooKeeperServerMain", cfg, addr)
+		p, err := startJava(t, java, dir, "org.apache.zookeeper.server.ZooKeeperServerMain", cfg, addr, props...)
 		if err != nil {
 			t.Fatalf("zktest: start Apache ZooKeeper: %v", err)
 		}
@@ -195,7 +204,7 @@ admin.enableServer=false
 `, TickTime.Milliseconds(), dataDir, clientPort, 2*TickTime.Milliseconds())
 }
 
-func startJava(t testing.TB, java, dir, mainClass, cfg, addr string) (*process, error) {
+func startJava(t testing.TB, java, dir, mainClass, cfg, addr string, props ...string) (*process, error) {
 	cfgPath := filepath.Join(dir, "zoo.cfg")
 	if err := os.WriteFile(cfgPath, []byte(cfg), 0o644); err != nil {
 		return nil, err
@@ -211,7 +220,7 @@ func startJava(t testing.TB, java, dir, mainClass, cfg, addr string) (*process, 
 	if _, err := os.Stat(slf4jSimple); err == nil {
 		classpath += ":" + slf4jSimple
 	}
-	cmd := exec.Command(java,
+	args := []string{
 		// Small, fast-starting JVM: these servers hold a few znodes.
 		"-Xmx256m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-Xss512k",
 		"-Djava.net.preferIPv4Stack=true",
@@ -219,10 +228,15 @@ func startJava(t testing.TB, java, dir, mainClass, cfg, addr string) (*process, 
 		"-Dzookeeper.admin.enableServer=false",
 		"-Dzookeeper.4lw.commands.whitelist=*",
 		fmt.Sprintf("-Dznode.container.checkIntervalMs=%d", ContainerCheckInterval.Milliseconds()),
-		"-Dzookeeper.DigestAuthenticationProvider.superDigest="+SuperDigest,
+		"-Dzookeeper.DigestAuthenticationProvider.superDigest=" + SuperDigest,
 		"-Dzookeeper.cnxTimeout=1000", // ensemble members find each other sooner
 		"-Dorg.slf4j.simpleLogger.defaultLogLevel=info",
-		"-cp", classpath, mainClass, cfgPath)
+	}
+	for _, p := range props {
+		args = append(args, "-D"+p)
+	}
+	args = append(args, "-cp", classpath, mainClass, cfgPath)
+	cmd := exec.Command(java, args...)
 	cmd.Dir = dir
 	dieWithParent(cmd)
 	cmd.Stdout = logFile

@@ -13,4 +13,8 @@
 //			...
 //		})
 //	}
+//
+// ApacheWith and EmbeddedWith start one server with extra settings (JVM
+// system properties for Apache, a Config adjustment for the embedded one),
+// e.g. to compare authentication enforcement on both.
 package zktest

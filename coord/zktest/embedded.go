@@ -24,13 +24,21 @@ const SuperDigest = "super:lK75jTNcA+U9vtVEw5vB51mj/w4="
 // four-letter words), its data in a temp dir, and stops it in t.Cleanup.
 func Embedded(t testing.TB) string {
 	t.Helper()
+	return EmbeddedWith(t, nil)
+}
+
+// EmbeddedWith is Embedded with adjust applied to the configuration
+// before the server starts (nil changes nothing), e.g. to turn on
+// EnforceAuth as ApacheWith does with a JVM property.
+func EmbeddedWith(t testing.TB, adjust func(*server.Config)) string {
+	t.Helper()
 	var logger *slog.Logger
 	if os.Getenv("ZKTEST_LOG") != "" {
 		logger = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	} else {
 		logger = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
-	srv, err := server.New(server.Config{
+	cfg := server.Config{
 		DataDir:                t.TempDir(),
 		ClientAddress:          "127.0.0.1:0",
 		TickTime:               TickTime,
@@ -41,7 +49,11 @@ func Embedded(t testing.TB) string {
 		ContainerCheckInterval: ContainerCheckInterval,
 		SuperDigest:            SuperDigest,
 		Logger:                 logger,
-	})
+	}
+	if adjust != nil {
+		adjust(&cfg)
+	}
+	srv, err := server.New(cfg)
 	if err != nil {
 		t.Fatalf("embedded coord server: %v", err)
 	}

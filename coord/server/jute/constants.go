@@ -76,8 +76,13 @@ const (
 	ErrNoWatcher               int32 = -121
 	ErrRequestTimeout          int32 = -122
 	ErrReconfigDisabled        int32 = -123
-	ErrQuotaExceeded           int32 = -125
-	ErrThrottled               int32 = -127
+	// ErrSessionClosedRequireAuth is SESSIONCLOSEDREQUIRESASLAUTH: the
+	// server enforces authentication (zookeeper.enforce.auth.enabled) and
+	// the connection sent a request before authenticating; the reply is
+	// followed by the server closing the connection.
+	ErrSessionClosedRequireAuth int32 = -124
+	ErrQuotaExceeded            int32 = -125
+	ErrThrottled                int32 = -127
 )
 
 // Watch event types, as Watcher.Event.EventType.

@@ -65,6 +65,18 @@ type Config struct {
 	// passes every ACL.
 	SuperDigest string
 
+	// EnforceAuthEnabled is enforce.auth.enabled (ZooKeeper 3.7+'s
+	// zookeeper.enforce.auth.enabled): sessions must authenticate with one
+	// of EnforceAuthSchemes before anything else is served. EnforceAuthSet
+	// says whether the file gave the key at all, so a caller with its own
+	// default (strata coord serve enforces outside loopback) knows when the
+	// file decided.
+	EnforceAuthEnabled bool
+	EnforceAuthSet     bool
+	// EnforceAuthSchemes is enforce.auth.schemes, split on commas and
+	// trimmed. ZooKeeper requires it when enforcement is on.
+	EnforceAuthSchemes []string
+
 	// Unknown holds the keys read but not acted on (initLimit, syncLimit,
 	// admin.*, a lone server.1, typos, …), as ZooKeeper turns unknown keys
 	// into ignored system properties. Callers log them.
@@ -181,6 +193,20 @@ func Parse(r io.Reader) (Config, error) {
 			c.GlobalOutstandingLimit, err = parseDecodedInt(p.value)
 		case "DigestAuthenticationProvider.superDigest", "zookeeper.DigestAuthenticationProvider.superDigest":
 			c.SuperDigest = p.value
+		case "enforce.auth.enabled", "zookeeper.enforce.auth.enabled":
+			// Boolean.parseBoolean reads anything but "true" as false; a
+			// typo here would silently open the server, so it is refused.
+			switch strings.ToLower(p.value) {
+			case "true":
+				c.EnforceAuthEnabled = true
+			case "false":
+				c.EnforceAuthEnabled = false
+			default:
+				return Config{}, fail("%q: want true or false", p.value)
+			}
+			c.EnforceAuthSet = true
+		case "enforce.auth.schemes", "zookeeper.enforce.auth.schemes":
+			c.EnforceAuthSchemes = splitWhitelist(p.value)
 		case "strata.adminAddress":
 			c.AdminAddress = p.value
 		case "metricsProvider.className", "metricsProvider.httpHost", "metricsProvider.httpPort":
@@ -368,6 +394,14 @@ func (c Config) Validate() error {
 	if d := c.SuperDigest; d != "" {
 		if user, hash, ok := strings.Cut(d, ":"); !ok || user == "" || hash == "" {
 			bad("DigestAuthenticationProvider.superDigest: want user:base64-sha1-digest, not %q", d)
+		}
+	}
+	if c.EnforceAuthEnabled && len(c.EnforceAuthSchemes) == 0 {
+		bad("enforce.auth.enabled is true but enforce.auth.schemes is not set (ZooKeeper requires it; digest is the scheme Strata's clients use)")
+	}
+	for _, scheme := range c.EnforceAuthSchemes {
+		if scheme != "digest" && scheme != "ip" {
+			bad("enforce.auth.schemes: authentication scheme %q is not available (the embedded server has digest and ip)", scheme)
 		}
 	}
 	if a := c.AdminAddress; a != "" {

@@ -29,6 +29,9 @@
 //	jute.maxbuffer                          bytes; read from the file here (ZooKeeper reads it as a JVM property only)
 //	globalOutstandingLimit
 //	DigestAuthenticationProvider.superDigest (also with a zookeeper. prefix, as the JVM property is spelt)
+//	enforce.auth.enabled, enforce.auth.schemes  ZooKeeper 3.7+'s enforcement (also with a zookeeper. prefix): true or
+//	                                        false (anything else is an error here); schemes digest and/or ip, required
+//	                                        when enabled
 //	metricsProvider.className=…PrometheusMetricsProvider with metricsProvider.httpHost/httpPort → AdminAddress
 //	strata.adminAddress                     our own: host:port for Prometheus /metrics
 //
