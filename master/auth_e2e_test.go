@@ -7,9 +7,11 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"maps"
 	"net"
 	"net/http"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -111,6 +113,10 @@ func post(t *testing.T, c *http.Client, url, token, body string) answer {
 	return answer{resp.StatusCode, resp.Header, string(b)}
 }
 
+// zkDigestSecret is the master's coord digest password in
+// TestIntegration_Authentication.
+const zkDigestSecret = "zk-digest-secret-4f1c"
+
 func subscribeCall(principal string, roles ...string) string {
 	fi := mesos.FrameworkInfo{User: "nobody", Name: "secure-test", Roles: roles, Principal: principal,
 		Capabilities: []mesos.FrameworkCapability{{Type: mesos.FrameworkCapabilityMultiRole}}}
@@ -122,7 +128,9 @@ func subscribeCall(principal string, roles ...string) string {
 // real master on loopback run with --authenticate.
 func TestIntegration_Authentication(t *testing.T) {
 	e := startCoord(t)
-	rm := startSecureMaster(t, e.URL().String(), nil)
+	zk := e.URL()
+	zk.User, zk.Password = "master", zkDigestSecret // must not show in GET_FLAGS or logs
+	rm := startSecureMaster(t, zk.String(), nil)
 	waitFor(t, "leadership", rm.m.Leading)
 	c := &http.Client{Timeout: patience}
 	sched := rm.url + "/api/v1/scheduler"
@@ -182,7 +190,7 @@ func TestIntegration_Authentication(t *testing.T) {
 		if a.code != 200 || !strings.Contains(a.body, `"credentials"`) || !strings.Contains(a.body, `"authenticate_agents"`) {
 			t.Fatalf("GET_FLAGS: %d %s", a.code, a.body)
 		}
-		for _, s := range testSecrets {
+		for _, s := range append(slices.Collect(maps.Values(testSecrets)), zkDigestSecret) {
 			if strings.Contains(a.body, s) {
 				t.Fatalf("GET_FLAGS shows a secret: %s", a.body)
 			}

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/strata-dc/strata/coord"
 	"github.com/strata-dc/strata/master/auth"
 	"github.com/strata-dc/strata/master/mesos"
 	"github.com/strata-dc/strata/master/mesos/recordio"
@@ -430,8 +431,12 @@ func sortedNames(m map[string]float64) []string {
 
 func (m *Master) flags() []mesos.Flag {
 	c := m.cfg
+	zk := c.ZK // its digest password, if any, is a secret
+	if u, err := coord.ParseURL(zk); err == nil {
+		zk = u.Redacted()
+	}
 	flags := []mesos.Flag{
-		{Name: "zk", Value: c.ZK}, {Name: "work_dir", Value: c.WorkDir},
+		{Name: "zk", Value: zk}, {Name: "work_dir", Value: c.WorkDir},
 		{Name: "ip", Value: c.IP}, {Name: "port", Value: fmt.Sprint(m.info.Port)},
 		{Name: "allocation_interval", Value: c.AllocationInterval.String()},
 		{Name: "offer_timeout", Value: c.OfferTimeout.String()},

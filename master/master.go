@@ -186,7 +186,7 @@ func (m *Master) Run(ctx context.Context) error {
 			m.leader.Store(mi)
 		}
 	}()
-	m.log.Info("master started", "addr", m.tcp.Addr().String(), "scheme", m.sec.Scheme(), "zk", url.String(),
+	m.log.Info("master started", "addr", m.tcp.Addr().String(), "scheme", m.sec.Scheme(), "zk", url.Redacted(),
 		"authenticate", m.sec.Required, "principals", m.sec.Credentials.Len(), "acls", m.sec.ACLs != nil)
 	for {
 		select {
