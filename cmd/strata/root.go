@@ -22,7 +22,7 @@ ZooKeeper ensemble), with bundled marathon and chronos frameworks.`,
 	)
 	root.AddCommand(newMarathonCmd())
 	root.AddCommand(newChronosCmd())
-	root.AddCommand(newTopCmd(), newDocsCmd())
+	root.AddCommand(newTopCmd(), newDocsCmd(), newChaosCmd())
 	addOperatorCommands(root) // strata up, dial-stdio, the operator verbs and coord browsing (cli_*.go)
 	return root
 }
