@@ -188,7 +188,7 @@ func (m *Machine) admit(stream StreamID, id mesos.AgentID, sub *mesos.AgentSubsc
 	m.allocDue = true
 	m.observeAgentAdded(ag)
 	m.sendAgent(ag, &mesos.AgentEvent{Type: mesos.AgentEventSubscribed, Subscribed: &mesos.AgentSubscribed{
-		AgentID: id, HeartbeatIntervalSeconds: m.cfg.HeartbeatInterval.Seconds(), MasterInfo: m.masterInfo()}})
+		AgentID: id, HeartbeatIntervalSeconds: m.pingInterval().Seconds(), MasterInfo: m.masterInfo()}})
 	m.shutdownRemoved(ag, sub)
 	for _, t := range ag.tasks {
 		if fw := m.frameworks[t.fw]; fw != nil && !fw.recovered && t.state() == mesos.TaskRunning && re {
@@ -307,7 +307,7 @@ func (m *Machine) readmit(stream StreamID, ag *agentState, sub *mesos.AgentSubsc
 	m.allocDue = true
 	m.observeAgentAdded(ag)
 	m.sendAgent(ag, &mesos.AgentEvent{Type: mesos.AgentEventSubscribed, Subscribed: &mesos.AgentSubscribed{
-		AgentID: ag.id, HeartbeatIntervalSeconds: m.cfg.HeartbeatInterval.Seconds(), MasterInfo: m.masterInfo()}})
+		AgentID: ag.id, HeartbeatIntervalSeconds: m.pingInterval().Seconds(), MasterInfo: m.masterInfo()}})
 	m.shutdownRemoved(ag, sub)
 	// Kills asked for while the agent was away.
 	for _, key := range sortedTaskKeys(ag.tasks) {
@@ -393,16 +393,27 @@ func (m *Machine) disconnectAgent(ag *agentState) {
 	_ = m.alloc.DeactivateAgent(ag.id)
 }
 
+// pingInterval is how often a connected agent is pinged: every
+// HeartbeatInterval, but at least once per PingTimeout, as Mesos pings
+// every agent_ping_timeout. Pinging less often than PingTimeout would
+// declare an idle, healthy agent unreachable after MaxPingMisses ×
+// PingTimeout of silence it was never asked to break. Agents are told this
+// interval as their heartbeat, so they notice a silent master as soon.
+func (m *Machine) pingInterval() time.Duration {
+	return min(m.cfg.HeartbeatInterval, m.cfg.PingTimeout)
+}
+
 // checkAgents pings connected agents and declares unreachable those whose
 // PONGs stopped, and those from the registry that did not come back after
 // a failover.
 func (m *Machine) checkAgents(now time.Time) {
 	limit := m.cfg.PingTimeout * time.Duration(m.cfg.MaxPingMisses)
+	every := m.pingInterval()
 	// Only agents with something due are sorted (for a deterministic
 	// order of actions): an idle tick costs one pass, not a sort.
 	var due []*agentState
 	for _, ag := range m.agents {
-		if !ag.unreachable && (now.Sub(ag.lastPong) >= limit || ag.connected() && now.Sub(ag.lastPing) >= m.cfg.HeartbeatInterval) {
+		if !ag.unreachable && (now.Sub(ag.lastPong) >= limit || ag.connected() && now.Sub(ag.lastPing) >= every) {
 			due = append(due, ag)
 		}
 	}
@@ -412,7 +423,7 @@ func (m *Machine) checkAgents(now time.Time) {
 			m.markUnreachable(ag)
 			continue
 		}
-		if ag.connected() && now.Sub(ag.lastPing) >= m.cfg.HeartbeatInterval {
+		if ag.connected() && now.Sub(ag.lastPing) >= every {
 			ag.lastPing = now
 			m.sendAgent(ag, &mesos.AgentEvent{Type: mesos.AgentEventPing})
 		}

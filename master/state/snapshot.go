@@ -61,7 +61,7 @@ func (m *Machine) Snapshot() *Snapshot {
 		switch {
 		case ag.unreachable:
 			unreachable++
-			continue // listed as recovered below, as Mesos lists unreachable agents apart
+			continue // not listed: Mesos' GET_AGENTS leaves unreachable agents out
 		case ag.connected():
 			active++
 		default:
