@@ -1,6 +1,7 @@
 package chronos
 
 import (
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -10,6 +11,7 @@ import (
 	"time"
 
 	"github.com/strata-dc/strata/coord"
+	"github.com/strata-dc/strata/master/auth"
 )
 
 // Config is what `strata chronos` is started with. Only Master is
@@ -65,6 +67,16 @@ type Config struct {
 	SettleTimeout time.Duration
 	// SessionTimeout is the coord session timeout (default 10 s).
 	SessionTimeout time.Duration
+	// Credential is presented to masters that authenticate frameworks:
+	// the principal goes in FrameworkInfo, the secret as a bearer token.
+	Credential *auth.Credential
+	// MasterTLS reaches https masters (nil: the system's roots).
+	MasterTLS *tls.Config
+	// Auth secures the REST API as the master's flags secure the master:
+	// --authenticate (auto: required outside loopback), --credentials,
+	// --operator-token-file, --acls (update_jobs, view_jobs), --tls-*.
+	// See auth.go.
+	Auth auth.Settings
 	// Now is the clock (default time.Now); tests and benchmarks may shift
 	// it but it must move forward.
 	Now    func() time.Time

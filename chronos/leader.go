@@ -131,6 +131,9 @@ func (s *Server) lead(ctx context.Context, term *coord.Term, opts client.Options
 		FailoverTimeout: &failover, Checkpoint: &checkpoint, Role: s.cfg.MesosRole, Hostname: s.cfg.Hostname,
 		WebUIURL: s.base, Capabilities: []mesos.FrameworkCapability{
 			{Type: mesos.FrameworkCapabilityPartitionAware}, {Type: mesos.FrameworkCapabilityTaskKillingState}}}
+	if s.cfg.Credential != nil {
+		info.Principal = s.cfg.Credential.Principal
+	}
 	sched, err := client.NewScheduler(client.SchedulerConfig{Options: opts, Framework: info,
 		SuppressedRoles: []string{s.cfg.MesosRole}})
 	if err != nil {
@@ -181,6 +184,9 @@ func (s *Server) lead(ctx context.Context, term *coord.Term, opts client.Options
 			var fe *client.FrameworkError
 			if errors.As(err, &fe) {
 				return fmt.Errorf("master ended the framework: %w", err)
+			}
+			if errors.Is(err, client.ErrUnauthorized) {
+				return fmt.Errorf("the master refused chronos' credentials (pass --credential with a principal the master knows): %w", err)
 			}
 			return fmt.Errorf("scheduler connection: %w", err)
 		case ev, ok := <-events:

@@ -16,6 +16,7 @@ import (
 
 	"github.com/strata-dc/strata/chronos/core"
 	"github.com/strata-dc/strata/coord"
+	"github.com/strata-dc/strata/master/auth"
 	"github.com/strata-dc/strata/master/client"
 )
 
@@ -42,6 +43,11 @@ type Server struct {
 	st *leaderState
 
 	runOnce atomic.Bool
+
+	// sec is the API's security (auth.go); handler is route behind its
+	// authentication middleware.
+	sec     *auth.Server
+	handler http.Handler
 }
 
 // leaderInfo is what a chronos stores in its election node, for
@@ -73,6 +79,11 @@ func New(cfg Config) (*Server, error) {
 		return nil, fmt.Errorf("chronos: http-address: %w", err)
 	}
 	host, port, _ := net.SplitHostPort(ln.Addr().String())
+	sec, err := loadSecurity(cfg, host)
+	if err != nil {
+		ln.Close()
+		return nil, fmt.Errorf("chronos: %w", err)
+	}
 	if cfg.Hostname == "" {
 		cfg.Hostname = host
 		if ip := net.ParseIP(host); ip != nil && ip.IsUnspecified() {
@@ -81,9 +92,10 @@ func New(cfg Config) (*Server, error) {
 			}
 		}
 	}
-	s := &Server{cfg: cfg, log: cfg.Logger, ln: ln, base: "http://" + net.JoinHostPort(cfg.Hostname, port),
-		wake: make(chan struct{}, 1)}
+	s := &Server{cfg: cfg, log: cfg.Logger, ln: sec.Listener(ln), base: sec.Scheme() + "://" + net.JoinHostPort(cfg.Hostname, port),
+		wake: make(chan struct{}, 1), sec: sec}
 	s.mux = s.routes()
+	s.handler = sec.Handler(http.HandlerFunc(s.route))
 	return s, nil
 }
 
@@ -111,7 +123,11 @@ func (s *Server) Run(ctx context.Context) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 
-	ep, err := client.Resolve(ctx, s.cfg.Master, client.Options{Logger: s.log, Timeout: 15 * time.Second})
+	opts := client.Options{Logger: s.log, Timeout: 15 * time.Second, TLSConfig: s.cfg.MasterTLS}
+	if s.cfg.Credential != nil {
+		opts.Token = s.cfg.Credential.Secret.Reveal()
+	}
+	ep, err := client.Resolve(ctx, s.cfg.Master, opts)
 	if err != nil {
 		return fmt.Errorf("chronos: %w", err)
 	}
@@ -125,7 +141,10 @@ func (s *Server) Run(ctx context.Context) error {
 
 	srv := &http.Server{Handler: s, ReadHeaderTimeout: 10 * time.Second, BaseContext: func(net.Listener) context.Context { return ctx }}
 	var wg sync.WaitGroup
-	defer wg.Wait()
+	defer func() {
+		cancel() // the goroutines below end with ctx (Run may return on an error)
+		wg.Wait()
+	}()
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
@@ -214,13 +233,21 @@ func (s *Server) campaign(ctx context.Context, sess *coord.Session, info []byte,
 	}
 }
 
-// ServeHTTP answers the API here while leading; a follower redirects
-// (307, keeping method and body) to the leader, as Chronos does, except
-// for /v1/scheduler/leader, which every process answers.
+// ServeHTTP authenticates the caller (401 otherwise, see auth.go) and
+// answers the API here while leading; a follower redirects (307, keeping
+// method and body) to the leader, as Chronos does, except for
+// /v1/scheduler/leader, which every process answers. Clients re-send
+// their Authorization header on a redirect to the same host only (Go's
+// net/http, curl without --location-trusted); Strata's client keeps it.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s.metrics.requests.Add(1)
+	s.handler.ServeHTTP(w, r)
+}
+
+// route is ServeHTTP past authentication.
+func (s *Server) route(w http.ResponseWriter, r *http.Request) {
 	if s.elected.Load() || r.URL.Path == "/v1/scheduler/leader" || r.URL.Path == "/ping" || r.URL.Path == "/metrics" {
-		s.mux.ServeHTTP(w, r)
+		s.serveLocal(w, r)
 		return
 	}
 	li := s.leader.Load()
@@ -230,6 +257,22 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	target := li.URL + r.URL.RequestURI()
 	http.Redirect(w, r, target, http.StatusTemporaryRedirect)
+}
+
+// serveLocal answers r here, once its caller is authorized (403
+// otherwise) and within its --rate-limits (429).
+func (s *Server) serveLocal(w http.ResponseWriter, r *http.Request) {
+	if err := s.authorize(w, r); err != nil {
+		writeDenied(w, err)
+		return
+	}
+	if r.Method != http.MethodGet && r.Method != http.MethodHead {
+		if ok, retry := s.sec.Limiter.Allow(auth.PrincipalOf(r.Context())); !ok {
+			auth.WriteRateLimited(w, auth.PrincipalOf(r.Context()), retry)
+			return
+		}
+	}
+	s.mux.ServeHTTP(w, r)
 }
 
 // metrics are counters /metrics reports, and the launch latency that

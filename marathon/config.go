@@ -58,6 +58,11 @@ type Config struct {
 	Credential *auth.Credential
 	// MasterTLS reaches https masters (nil: the system's roots).
 	MasterTLS *tls.Config
+	// Auth secures the REST API as the master's flags secure the master:
+	// --authenticate (auto: required outside loopback), --credentials,
+	// --operator-token-file, --acls (update_apps, view_apps), --tls-*.
+	// See auth.go.
+	Auth auth.Settings
 	// Features are Marathon's --enable_features (e.g. "secrets").
 	Features []string
 	// SessionTimeout is the coord session timeout (default 10 s).

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/strata-dc/strata/coord"
+	"github.com/strata-dc/strata/master/auth"
 	"github.com/strata-dc/strata/master/client"
 )
 
@@ -46,6 +47,13 @@ type Server struct {
 
 	runOnce  atomic.Bool
 	abdicate chan struct{} // DELETE /v2/leader asks the leader loop to step down
+
+	// sec is the API's security (auth.go); handler is route behind its
+	// authentication middleware.
+	sec     *auth.Server
+	handler http.Handler
+	// proxyTransport reaches an https leader (nil: plain HTTP).
+	proxyTransport http.RoundTripper
 }
 
 // leaderInfo is what a marathon stores in its election node, for
@@ -77,6 +85,20 @@ func New(cfg Config) (*Server, error) {
 		return nil, fmt.Errorf("marathon: http-address: %w", err)
 	}
 	host, port, _ := net.SplitHostPort(ln.Addr().String())
+	sec, err := loadSecurity(cfg, host)
+	if err != nil {
+		ln.Close()
+		return nil, fmt.Errorf("marathon: %w", err)
+	}
+	var proxyTransport http.RoundTripper
+	if sec.TLS != nil {
+		tc, err := proxyTLS(cfg)
+		if err != nil {
+			ln.Close()
+			return nil, fmt.Errorf("marathon: %w", err)
+		}
+		proxyTransport = &http.Transport{TLSClientConfig: tc, Proxy: nil, MaxIdleConnsPerHost: 16}
+	}
 	if cfg.Hostname == "" {
 		cfg.Hostname = host
 		if ip := net.ParseIP(host); ip != nil && ip.IsUnspecified() {
@@ -85,9 +107,10 @@ func New(cfg Config) (*Server, error) {
 			}
 		}
 	}
-	s := &Server{cfg: cfg, log: cfg.Logger, ln: ln, base: "http://" + net.JoinHostPort(cfg.Hostname, port),
-		events: newEventBus(), started: time.Now(), abdicate: make(chan struct{}, 1)}
+	s := &Server{cfg: cfg, log: cfg.Logger, ln: sec.Listener(ln), base: sec.Scheme() + "://" + net.JoinHostPort(cfg.Hostname, port),
+		events: newEventBus(), started: time.Now(), abdicate: make(chan struct{}, 1), sec: sec, proxyTransport: proxyTransport}
 	s.mux = s.routes()
+	s.handler = sec.Handler(http.HandlerFunc(s.route))
 	return s, nil
 }
 
@@ -150,6 +173,9 @@ func (s *Server) Run(ctx context.Context) error {
 		defer scancel()
 		s.events.close()
 		_ = srv.Shutdown(sctx)
+		if t, ok := s.proxyTransport.(*http.Transport); ok {
+			t.CloseIdleConnections()
+		}
 	}()
 
 	leaders, err := sess.WatchLeader(ctx, leaderGroup)
@@ -223,22 +249,28 @@ func (s *Server) campaign(ctx context.Context, sess *coord.Session, info []byte,
 	}
 }
 
-// ServeHTTP answers locally what every process knows and the rest on the
-// leader: here when leading, else through a proxy to the leader.
+// ServeHTTP authenticates the caller (401 otherwise, see auth.go), then
+// answers locally what every process knows and the rest on the leader:
+// here when leading, else through a proxy to the leader.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s.metrics.requests.Add(1)
+	s.handler.ServeHTTP(w, r)
+}
+
+// route is ServeHTTP past authentication.
+func (s *Server) route(w http.ResponseWriter, r *http.Request) {
 	switch r.URL.Path {
 	case "/ping", "/metrics", "/v2/info":
-		s.mux.ServeHTTP(w, r)
+		s.serveLocal(w, r)
 		return
 	case "/v2/leader":
 		if r.Method == http.MethodGet {
-			s.mux.ServeHTTP(w, r)
+			s.serveLocal(w, r)
 			return
 		}
 	}
 	if s.elected.Load() {
-		s.mux.ServeHTTP(w, r)
+		s.serveLocal(w, r)
 		return
 	}
 	target := ""
@@ -254,12 +286,17 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusServiceUnavailable, "leader address "+target+": "+err.Error())
 		return
 	}
+	// The caller's Authorization header goes along (Rewrite keeps every
+	// end-to-end header), so the leader authenticates and authorizes the
+	// same caller. A caller known here only by its TLS client certificate
+	// arrives at the leader anonymous: such callers should call the leader.
 	proxy := &httputil.ReverseProxy{
 		Rewrite: func(pr *httputil.ProxyRequest) {
 			pr.SetURL(u)
 			pr.Out.Host = pr.In.Host
 			pr.Out.Header.Set("X-Marathon-Via", s.base)
 		},
+		Transport:     s.proxyTransport,
 		FlushInterval: -1,
 		ErrorHandler: func(w http.ResponseWriter, _ *http.Request, err error) {
 			writeError(w, http.StatusServiceUnavailable, "leader "+target+" unreachable: "+err.Error())
@@ -267,6 +304,22 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	w.Header().Set("X-Marathon-Leader", target)
 	proxy.ServeHTTP(w, r)
+}
+
+// serveLocal answers r here, once its caller is authorized (403 in
+// Marathon's shape otherwise) and within its --rate-limits (429).
+func (s *Server) serveLocal(w http.ResponseWriter, r *http.Request) {
+	if err := s.authorize(w, r); err != nil {
+		writeDenied(w, err)
+		return
+	}
+	if r.Method != http.MethodGet && r.Method != http.MethodHead {
+		if ok, retry := s.sec.Limiter.Allow(auth.PrincipalOf(r.Context())); !ok {
+			auth.WriteRateLimited(w, auth.PrincipalOf(r.Context()), retry)
+			return
+		}
+	}
+	s.mux.ServeHTTP(w, r)
 }
 
 // metrics are counters /metrics reports.

@@ -8,12 +8,15 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/strata-dc/strata/chronos"
+	"github.com/strata-dc/strata/master/auth"
 )
 
 func newChronosCmd() *cobra.Command {
 	var (
-		cfg      chronos.Config
-		logLevel string
+		cfg        chronos.Config
+		logLevel   string
+		credential string
+		masterCA   string
 	)
 	cmd := &cobra.Command{
 		Use:   "chronos",
@@ -22,7 +25,9 @@ func newChronosCmd() *cobra.Command {
 against the same state (--zk); one is elected leader and runs the jobs, the
 others redirect API calls to it (307) and take over when it goes. Chronos'
 REST API (/v1/scheduler) is served on --http-address; the run history of a
-job is at /v1/scheduler/history/<name>.`,
+job is at /v1/scheduler/history/<name>. Outside loopback the API requires
+authentication (--credentials or --operator-token-file; --acls with the
+actions update_jobs and view_jobs over "job_names").`,
 		Example: `  strata chronos --master zk://127.0.0.1:2181/strata
   strata chronos --master zk://h1:2181,h2:2181/strata --http-address 0.0.0.0:4400 --failure-retry 30s`,
 		Args: cobra.NoArgs,
@@ -30,6 +35,20 @@ job is at /v1/scheduler/history/<name>.`,
 			var level slog.Level
 			if err := level.UnmarshalText([]byte(logLevel)); err != nil {
 				return usageError{fmt.Errorf("--log-level: %w", err)}
+			}
+			if credential != "" {
+				c, err := auth.LoadCredential(credential)
+				if err != nil {
+					return usageError{fmt.Errorf("--credential: %w", err)}
+				}
+				cfg.Credential = &c
+			}
+			if masterCA != "" {
+				tc, err := auth.ClientTLS(masterCA, "", "")
+				if err != nil {
+					return usageError{fmt.Errorf("--master-ca: %w", err)}
+				}
+				cfg.MasterTLS = tc
 			}
 			cfg.Logger = newLogger(cmd.ErrOrStderr(), level)
 			s, err := chronos.New(cfg)
@@ -58,6 +77,12 @@ job is at /v1/scheduler/history/<name>.`,
 	f.DurationVar(&cfg.ReconciliationInterval, "reconciliation-interval", time.Minute, "time between reconciliations of active runs with the master")
 	f.DurationVar(&cfg.SettleTimeout, "settle-timeout", 5*time.Second, "how long a new leader waits for the master's word on runs left active before it schedules")
 	f.DurationVar(&cfg.SessionTimeout, "zk-session-timeout", chronos.DefaultSessionTimeout, "coord session timeout")
+	f.StringVar(&credential, "credential", "", `credential for masters that authenticate frameworks: a file with JSON {"principal":"p","secret":"s"} or a "principal secret" line`)
+	f.StringVar(&masterCA, "master-ca", "", "PEM CA bundle: reach masters over https, verified against it")
+	// --authenticate, --credentials, --operator-token-file, --acls
+	// (update_jobs, view_jobs), --tls-cert/--tls-key/--tls-client-ca...:
+	// the REST API's security, as the master's.
+	cfg.Auth.Register(f)
 	f.StringVar(&logLevel, "log-level", "info", "debug, info, warn or error")
 	_ = cmd.MarkFlagRequired("master")
 	return cmd

@@ -4,12 +4,14 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/url"
 	"os"
 	"strings"
 
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
 
+	"github.com/strata-dc/strata/master/auth"
 	"github.com/strata-dc/strata/master/client"
 )
 
@@ -48,7 +50,17 @@ func (f *fwConn) open(cmd *cobra.Command) (*client.FrameworkEndpoint, func(), er
 		if errors.Is(err, client.ErrBadAddress) {
 			return nil, nil, usageError{err}
 		}
-		return ep, func() {}, err
+		if err != nil {
+			return nil, nil, err
+		}
+		// An address the user gave is trusted with the operator token
+		// (STRATA_TOKEN or ./.strata/token), as --master is.
+		tok, err := client.LoadToken(os.Getenv, "")
+		if err != nil && !errors.Is(err, client.ErrNoToken) {
+			return nil, nil, err
+		}
+		ep.Options.Token = tok
+		return ep, func() {}, nil
 	}
 	c := masterConn(cmd)
 	op, mep, done, err := c.open(cmd)
@@ -60,9 +72,29 @@ func (f *fwConn) open(cmd *cobra.Command) (*client.FrameworkEndpoint, func(), er
 		done()
 		return nil, nil, err
 	}
+	if localURL(ep.URL) {
+		// A framework beside the master (`strata up`, or the far side of
+		// an ssh:// master) accepts the cluster's operator token. A
+		// webui_url elsewhere is only the framework's word, and is not
+		// trusted with it.
+		ep.Options.Token = mep.Options.Token
+	}
 	// The master client (and a zk:// master's coord session) is kept until
 	// the verb ends: verbs like tasks kill use both.
 	return ep, done, nil
+}
+
+// localURL reports whether a framework's API URL is on the master's host:
+// a Unix socket or a loopback address.
+func localURL(raw string) bool {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return false
+	}
+	if u.Scheme == "unix" {
+		return true
+	}
+	return u.Hostname() != "" && auth.IsLoopback(u.Hostname())
 }
 
 // marathon opens a Marathon client.

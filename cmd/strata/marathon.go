@@ -23,7 +23,9 @@ func newMarathonCmd() *cobra.Command {
 		Long: `Run the bundled marathon framework. Any number of marathons may run against
 the same state (--zk); one is elected leader and runs the framework, the
 others proxy API calls to it and take over when it goes. The REST API
-(Marathon's /v2) is served on --http-address.`,
+(Marathon's /v2) is served on --http-address; outside loopback it requires
+authentication (--credentials or --operator-token-file; --acls with the
+actions update_apps and view_apps over "app_ids", app IDs or group paths).`,
 		Example: `  strata marathon --master zk://127.0.0.1:2181/strata
   strata marathon --master zk://h1:2181,h2:2181/strata --http-address 0.0.0.0:8080 --mesos-role web`,
 		Args: cobra.NoArgs,
@@ -72,6 +74,10 @@ others proxy API calls to it and take over when it goes. The REST API
 	f.DurationVar(&cfg.SessionTimeout, "zk-session-timeout", marathon.DefaultSessionTimeout, "coord session timeout")
 	f.StringVar(&credential, "credential", "", `credential for masters that authenticate frameworks: a file with JSON {"principal":"p","secret":"s"} or a "principal secret" line`)
 	f.StringVar(&masterCA, "master-ca", "", "PEM CA bundle: reach masters over https, verified against it")
+	// --authenticate, --credentials, --operator-token-file, --acls
+	// (update_apps, view_apps), --tls-cert/--tls-key/--tls-client-ca...:
+	// the REST API's security, as the master's.
+	cfg.Auth.Register(f)
 	f.StringVar(&logLevel, "log-level", "info", "debug, info, warn or error")
 	_ = cmd.MarkFlagRequired("master")
 	return cmd

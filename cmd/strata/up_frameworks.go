@@ -6,11 +6,13 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"path/filepath"
 	"strconv"
 	"time"
 
 	"github.com/strata-dc/strata/chronos"
 	"github.com/strata-dc/strata/marathon"
+	"github.com/strata-dc/strata/master/auth"
 	"github.com/strata-dc/strata/master/client"
 	"github.com/strata-dc/strata/master/cluster"
 )
@@ -56,10 +58,20 @@ func endpointOf(name, url string, addr net.Addr, flag, try string) cluster.Endpo
 	return cluster.Endpoint{Name: name, URL: url, Port: port, Flag: flag, Try: try}
 }
 
+// frameworkAuth secures a framework's API the way the cluster secures the
+// master: the cluster's operator token (<data-dir>/token, beside the
+// component's own dir) is accepted, so the CLI's token works everywhere,
+// and --authenticate stays auto, so on up's loopback address anonymous
+// local callers keep working while a wrong token is refused.
+func frameworkAuth(e cluster.Env) auth.Settings {
+	return auth.Settings{OperatorTokenFile: filepath.Join(filepath.Dir(e.DataDir), client.TokenName)}
+}
+
 func marathonComponent() cluster.Component {
 	return cluster.Component{Name: "marathon", Start: func(e cluster.Env) (cluster.Runner, error) {
 		s, err := withPortRetry(e, func(addr string) (*marathon.Server, error) {
-			return marathon.New(marathon.Config{Master: e.ZK, HTTPAddress: addr, Version: e.Version, Logger: e.Logger})
+			return marathon.New(marathon.Config{Master: e.ZK, HTTPAddress: addr, Version: e.Version, Logger: e.Logger,
+				Auth: frameworkAuth(e)})
 		})
 		if err != nil {
 			return nil, err
@@ -72,7 +84,8 @@ func marathonComponent() cluster.Component {
 func chronosComponent() cluster.Component {
 	return cluster.Component{Name: "chronos", Start: func(e cluster.Env) (cluster.Runner, error) {
 		s, err := withPortRetry(e, func(addr string) (*chronos.Server, error) {
-			return chronos.New(chronos.Config{Master: e.ZK, HTTPAddress: addr, Logger: e.Logger})
+			return chronos.New(chronos.Config{Master: e.ZK, HTTPAddress: addr, Logger: e.Logger,
+				Auth: frameworkAuth(e)})
 		})
 		if err != nil {
 			return nil, err
@@ -132,7 +145,15 @@ func deployDemo(ctx context.Context, in cluster.Info, out io.Writer) error {
 	}
 	ctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
 	defer cancel()
+	// The operator token, which both frameworks accept (frameworkAuth).
 	opts := client.Options{Timeout: 10 * time.Second}
+	if in.TokenPath != "" {
+		tok, err := auth.ReadTokenFile(in.TokenPath)
+		if err != nil {
+			return fmt.Errorf("demo: %w", err)
+		}
+		opts.Token = tok.Reveal()
+	}
 	m, err := client.NewMarathon(mURL, opts)
 	if err != nil {
 		return err

@@ -33,6 +33,14 @@ const (
 	DeactivateAgents   Action = "deactivate_agents"   // object: agent ID
 	ReactivateAgents   Action = "reactivate_agents"   // object: agent ID
 	MarkAgentsGone     Action = "mark_agents_gone"    // object: agent ID
+
+	// Marathon's and chronos' REST APIs. Marathon's objects are app IDs
+	// or group paths, matched as paths (see pathActions); chronos' are
+	// job names, matched exactly.
+	UpdateApps Action = "update_apps" // object: app ID or group path ("/prod/web")
+	ViewApps   Action = "view_apps"   // object: app ID or group path
+	UpdateJobs Action = "update_jobs" // object: job name
+	ViewJobs   Action = "view_jobs"   // object: job name
 )
 
 // objectField is each action's object key in the ACLs JSON (Mesos'
@@ -45,6 +53,23 @@ var objectField = map[Action]string{
 	GetQuotas: "roles", UpdateQuotas: "roles", UpdateWeights: "roles", ViewRoles: "roles",
 	ViewFlags: "flags", GetEndpoints: "paths", AccessSandboxes: "users", RegisterAgents: "agents",
 	DrainAgents: "agents", DeactivateAgents: "agents", ReactivateAgents: "agents", MarkAgentsGone: "agents",
+	UpdateApps: "app_ids", ViewApps: "app_ids", UpdateJobs: "job_names", ViewJobs: "job_names",
+}
+
+// pathActions are the actions whose objects are Marathon paths: a rule's
+// value covers that path and everything under it on a '/' boundary, so
+// {"app_ids":{"values":["/prod"]}} covers the app /prod and the apps of
+// group /prod (/prod/web), but not /production; "/" covers every app.
+// Marathon authorizes a group's apps through the group the same way.
+var pathActions = map[Action]bool{UpdateApps: true, ViewApps: true}
+
+// pathCovers reports whether rule value v covers the path p.
+func pathCovers(v, p string) bool {
+	v = "/" + strings.Trim(v, "/")
+	if v == "/" {
+		return strings.HasPrefix(p, "/")
+	}
+	return p == v || strings.HasPrefix(p, v+"/")
 }
 
 // EntityType is an Entity's kind: some listed values, any value, or none.
@@ -243,7 +268,7 @@ func (a *ACLs) Authorize(act Action, principal, object string) Decision {
 		return Decision{Allowed: true}
 	}
 	for _, r := range a.rules[act] {
-		if matches(principal, r.Principals) && matches(object, r.Object) {
+		if matches(principal, r.Principals) && matchesObject(act, object, r.Object) {
 			return Decision{Allowed: r.Principals.kind() != None && r.Object.kind() != None, Rule: r.Name}
 		}
 	}
@@ -259,6 +284,14 @@ func matches(value string, e Entity) bool {
 		return true
 	}
 	return value != "" && slices.Contains(e.Values, value)
+}
+
+// matchesObject is matches, with path matching for pathActions.
+func matchesObject(act Action, value string, e Entity) bool {
+	if !pathActions[act] || e.kind() != Some {
+		return matches(value, e)
+	}
+	return value != "" && slices.ContainsFunc(e.Values, func(v string) bool { return pathCovers(v, value) })
 }
 
 // Check authorizes act on every object (Mesos asks once per role of a

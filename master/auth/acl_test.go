@@ -106,3 +106,57 @@ func TestLoadACLsInlineOrFile(t *testing.T) {
 		t.Fatal("missing file accepted")
 	}
 }
+
+// TestAuthorizeFrameworkObjects: marathon's app_ids match as paths on a
+// '/' boundary; chronos' job_names match exactly; a misspelt action or
+// object field is a parse error.
+func TestAuthorizeFrameworkObjects(t *testing.T) {
+	acls, err := auth.ParseACLs([]byte(`{
+  "permissive": false,
+  "update_apps": [
+    {"principals": {"values": ["alice"]}, "app_ids": {"values": ["/prod/"]}},
+    {"principals": {"values": ["ops"]}, "app_ids": {"values": ["/"]}}
+  ],
+  "view_apps": [{"principals": {"type": "ANY"}, "app_ids": {"type": "ANY"}}],
+  "update_jobs": [{"principals": {"values": ["alice"]}, "job_names": {"values": ["backup"]}}],
+  "view_jobs": [{"principals": {"values": ["bob"]}, "job_names": {"type": "NONE"}}]
+}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		act            auth.Action
+		principal, obj string
+		allowed        bool
+	}{
+		{auth.UpdateApps, "alice", "/prod", true},
+		{auth.UpdateApps, "alice", "/prod/web", true},
+		{auth.UpdateApps, "alice", "/production", false},
+		{auth.UpdateApps, "alice", "/", false},
+		{auth.UpdateApps, "alice", "", false}, // an ANY request: only ANY rules match
+		{auth.UpdateApps, "ops", "/anything/at/all", true},
+		{auth.UpdateApps, "ops", "/", true},
+		{auth.ViewApps, "", "/prod", true},
+		{auth.UpdateJobs, "alice", "backup", true},
+		{auth.UpdateJobs, "alice", "backup2", false},
+		{auth.UpdateJobs, "alice", "backu", false},
+		{auth.ViewJobs, "bob", "backup", false},
+	} {
+		if d := acls.Authorize(tc.act, tc.principal, tc.obj); d.Allowed != tc.allowed {
+			t.Errorf("Authorize(%s, %q, %q) = %+v, want allowed %v", tc.act, tc.principal, tc.obj, d, tc.allowed)
+		}
+	}
+	err = acls.Check(auth.UpdateApps, "alice", "/prod/web", "/dev/web")
+	if err == nil || !strings.Contains(err.Error(), `app_id "/dev/web"`) {
+		t.Errorf("Check of a denied app: %v", err)
+	}
+	for _, bad := range []string{
+		`{"update_app": []}`,
+		`{"update_apps": [{"principals": {"type": "ANY"}, "job_names": {"type": "ANY"}}]}`,
+		`{"view_jobs": [{"principals": {"type": "ANY"}, "app_ids": {"type": "ANY"}}]}`,
+	} {
+		if _, err := auth.ParseACLs([]byte(bad)); err == nil {
+			t.Errorf("ParseACLs(%s) accepted a misspelt action or object", bad)
+		}
+	}
+}
