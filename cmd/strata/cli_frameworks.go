@@ -53,13 +53,9 @@ func (f *fwConn) open(cmd *cobra.Command) (*client.FrameworkEndpoint, func(), er
 		if err != nil {
 			return nil, nil, err
 		}
-		// An address the user gave is trusted with the operator token
-		// (STRATA_TOKEN or ./.strata/token), as --master is.
-		tok, err := client.LoadToken(os.Getenv, "")
-		if err != nil && !errors.Is(err, client.ErrNoToken) {
+		if err := frameworkToken(ep, nil); err != nil {
 			return nil, nil, err
 		}
-		ep.Options.Token = tok
 		return ep, func() {}, nil
 	}
 	c := masterConn(cmd)
@@ -72,16 +68,31 @@ func (f *fwConn) open(cmd *cobra.Command) (*client.FrameworkEndpoint, func(), er
 		done()
 		return nil, nil, err
 	}
-	if localURL(ep.URL) {
-		// A framework beside the master (`strata up`, or the far side of
-		// an ssh:// master) accepts the cluster's operator token. A
-		// webui_url elsewhere is only the framework's word, and is not
-		// trusted with it.
-		ep.Options.Token = mep.Options.Token
-	}
+	_ = frameworkToken(ep, mep) // cannot fail with a master endpoint
 	// The master client (and a zk:// master's coord session) is kept until
 	// the verb ends: verbs like tasks kill use both.
 	return ep, done, nil
+}
+
+// frameworkToken sets the token a framework client presents. An address
+// the user gave (mep nil) is trusted with the operator token
+// (STRATA_TOKEN or ./.strata/token), as --master is. A framework found
+// through the master gets the master's token only when it is beside the
+// master (`strata up`, or the far side of an ssh:// master): a webui_url
+// elsewhere is only the framework's word, and is not trusted with it.
+func frameworkToken(ep *client.FrameworkEndpoint, mep *client.Endpoint) error {
+	if mep != nil {
+		if localURL(ep.URL) {
+			ep.Options.Token = mep.Options.Token
+		}
+		return nil
+	}
+	tok, err := client.LoadToken(os.Getenv, "")
+	if err != nil && !errors.Is(err, client.ErrNoToken) {
+		return err
+	}
+	ep.Options.Token = tok
+	return nil
 }
 
 // localURL reports whether a framework's API URL is on the master's host:

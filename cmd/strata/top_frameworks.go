@@ -32,10 +32,15 @@ func startTopFrameworks(cmd *cobra.Command, op *client.Operator, ep *client.Endp
 			addr = os.Getenv(env)
 		}
 		return func(ctx context.Context) (*client.FrameworkEndpoint, error) {
-			if addr != "" {
-				return client.ResolveFramework(ctx, nil, nil, name, addr, defaultAddr)
+			var mep *client.Endpoint
+			if addr == "" {
+				mep = ep
 			}
-			return client.ResolveFramework(ctx, op, ep, name, "", defaultAddr)
+			fep, err := client.ResolveFramework(ctx, op, mep, name, addr, defaultAddr)
+			if err != nil {
+				return nil, err
+			}
+			return fep, frameworkToken(fep, mep)
 		}
 	}
 	apps := tui.StartMarathon(resolver("marathon", "STRATA_MARATHON", client.MarathonDefaultAddr), 0)
