@@ -5,10 +5,13 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"mime"
 	"net/http"
+	"os"
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/strata-dc/strata/chronos/core"
 	"github.com/strata-dc/strata/chronos/job"
@@ -115,18 +118,11 @@ func (s *Server) handleLeader(w http.ResponseWriter, _ *http.Request) {
 }
 
 // postJob creates or replaces a job: POST /iso8601 for scheduled jobs,
-// POST /dependency for dependent ones. 204 on success.
+// POST /dependency for dependent ones. 204 on success. The body is read
+// before the leader's lock is taken, so a slow client never stalls the
+// scheduler or the rest of the API.
 func (s *Server) postJob(kind job.Kind) http.HandlerFunc {
-	return s.leading(func(w http.ResponseWriter, r *http.Request, st *leaderState) {
-		body, err := io.ReadAll(io.LimitReader(r.Body, maxBody+1))
-		if err != nil {
-			writeError(w, http.StatusBadRequest, "read body: "+err.Error())
-			return
-		}
-		if len(body) > maxBody {
-			writeError(w, http.StatusRequestEntityTooLarge, fmt.Sprintf("job definition over %d bytes", maxBody))
-			return
-		}
+	save := func(w http.ResponseWriter, r *http.Request, st *leaderState, body []byte) {
 		now := s.cfg.Now()
 		eps := fmt.Sprintf("PT%gS", s.cfg.DefaultEpsilon.Seconds())
 		j, err := job.Parse(body, kind, job.Defaults{CPUs: s.cfg.DefaultCPUs, Mem: s.cfg.DefaultMem,
@@ -153,7 +149,49 @@ func (s *Server) postJob(kind job.Kind) http.HandlerFunc {
 			return
 		}
 		w.WriteHeader(http.StatusNoContent)
-	})
+	}
+	return func(w http.ResponseWriter, r *http.Request) {
+		body, status, msg := readJobBody(w, r)
+		if status != 0 {
+			writeJSON(w, status, apiError{Message: msg, Details: []job.FieldError{{Field: "body", Message: msg}}})
+			return
+		}
+		s.leading(func(w http.ResponseWriter, r *http.Request, st *leaderState) { save(w, r, st, body) })(w, r)
+	}
+}
+
+// bodyReadTimeout bounds how long a client may take to send a job once its
+// headers are in, so a client trickling a body cannot hold a connection
+// (and its goroutine) forever.
+const bodyReadTimeout = 10 * time.Second
+
+// readJobBody reads a job definition, answering a non-zero status with a
+// message when it is refused: 415 for a Content-Type other than JSON (none
+// is read as JSON), 413 over maxBody, 408 for a client too slow, 400 when
+// the body cannot be read or is not UTF-8 (encoding/json would quietly
+// store U+FFFD for the bytes the client sent).
+func readJobBody(w http.ResponseWriter, r *http.Request) (body []byte, status int, msg string) {
+	if ct := r.Header.Get("Content-Type"); ct != "" {
+		mt, _, err := mime.ParseMediaType(ct)
+		if err != nil || mt != "application/json" && !(strings.HasPrefix(mt, "application/") && strings.HasSuffix(mt, "+json")) {
+			return nil, http.StatusUnsupportedMediaType, "Content-Type " + strconv.Quote(ct) + " is not supported: send application/json"
+		}
+	}
+	rc := http.NewResponseController(w)
+	_ = rc.SetReadDeadline(time.Now().Add(bodyReadTimeout))
+	body, err := io.ReadAll(io.LimitReader(r.Body, maxBody+1))
+	switch {
+	case errors.Is(err, os.ErrDeadlineExceeded):
+		return nil, http.StatusRequestTimeout, "job definition not received within " + bodyReadTimeout.String()
+	case err != nil:
+		return nil, http.StatusBadRequest, "read body: " + err.Error()
+	case len(body) > maxBody:
+		return nil, http.StatusRequestEntityTooLarge, fmt.Sprintf("job definition over %d bytes", maxBody)
+	case !utf8.Valid(body):
+		return nil, http.StatusBadRequest, "invalid JSON: the body is not valid UTF-8"
+	}
+	_ = rc.SetReadDeadline(time.Time{})
+	return body, 0, ""
 }
 
 func (s *Server) handleJobs(w http.ResponseWriter, _ *http.Request, st *leaderState) {

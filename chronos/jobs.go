@@ -1,6 +1,7 @@
 package chronos
 
 import (
+	"encoding/json"
 	"fmt"
 	"slices"
 	"sort"
@@ -28,6 +29,17 @@ func (s *Server) saveJob(st *leaderState, j *job.Job, now time.Time) ([]core.Dec
 		since = now
 	}
 	sj := storedJob{Job: j, Since: since}
+	// A job coord cannot hold is refused here, before anything changes: a
+	// failed write would end the term. Its JSON can be several times the
+	// body (escapes), so the encoded size is what counts.
+	b, err := json.Marshal(sj)
+	if err != nil {
+		return nil, &job.Errors{List: []job.FieldError{{Field: "body", Message: "the job cannot be stored: " + err.Error()}}}
+	}
+	if len(b) > coord.MaxValueSize {
+		return nil, &job.Errors{List: []job.FieldError{{Field: "body",
+			Message: fmt.Sprintf("the job encodes to %d bytes, over the %d a job may take", len(b), coord.MaxValueSize)}}}
+	}
 	sp, err := spec(sj, now)
 	if err != nil {
 		return nil, &job.Errors{List: []job.FieldError{{Field: "schedule", Message: err.Error()}}}

@@ -4,11 +4,16 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"mime"
 	"net/http"
+	"net/url"
+	"os"
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
+	"github.com/strata-dc/strata/coord"
 	"github.com/strata-dc/strata/marathon/app"
 	"github.com/strata-dc/strata/marathon/deploy"
 )
@@ -77,12 +82,21 @@ func (s *Server) routes() *http.ServeMux {
 // held, or answers 503 while the state is not loaded.
 func (s *Server) leader(h func(st *leaderState, w http.ResponseWriter, r *http.Request)) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
+		if msg := checkQuery(r); msg != "" {
+			writeError(w, http.StatusBadRequest, msg)
+			return
+		}
 		// Read the body before taking the lock: a slow client must not
 		// stall the scheduler.
 		if r.Body != nil && r.Method != http.MethodGet {
-			body, err := io.ReadAll(io.LimitReader(r.Body, 8<<20))
-			if err != nil {
-				writeError(w, http.StatusBadRequest, "read body: "+err.Error())
+			body, status, msg := readRequestBody(w, r)
+			if status != 0 {
+				if status == http.StatusBadRequest {
+					writeJSON(w, status, &app.Error{Status: status, Message: app.MessageInvalidJSON,
+						Details: []app.Violation{{Path: "/", Errors: []string{msg}}}})
+				} else {
+					writeError(w, status, msg)
+				}
 				return
 			}
 			r.Body = io.NopCloser(strings.NewReader(string(body)))
@@ -95,6 +109,82 @@ func (s *Server) leader(h func(st *leaderState, w http.ResponseWriter, r *http.R
 		}
 		h(s.st, w, r)
 	}
+}
+
+// maxBody bounds a request body. Bodies are buffered before the leader's
+// lock is taken, and real definitions (even a group of hundreds of apps)
+// are far smaller.
+const maxBody = 8 << 20
+
+// bodyReadTimeout bounds how long a client may take to send its body
+// once its headers are in (the server bounds the headers), so a client
+// trickling a body cannot hold a connection and its goroutine forever.
+const bodyReadTimeout = 10 * time.Second
+
+// readRequestBody buffers the body of a request that may change state. It
+// answers a non-zero status with a message when the body is refused: 415
+// for a Content-Type other than JSON (a body without one is read as JSON,
+// as Marathon's clients often send none), 413 over maxBody, 408 when the
+// client is too slow, 400 when the body cannot be read or is not UTF-8.
+// encoding/json would turn invalid UTF-8 into U+FFFD and store an app the
+// client never sent; Marathon's reader refuses it.
+func readRequestBody(w http.ResponseWriter, r *http.Request) (body []byte, status int, msg string) {
+	if ct := r.Header.Get("Content-Type"); ct != "" && !isJSONMediaType(ct) {
+		return nil, http.StatusUnsupportedMediaType, "Unsupported Content-Type " + strconv.Quote(ct) + ": send application/json"
+	}
+	rc := http.NewResponseController(w)
+	_ = rc.SetReadDeadline(time.Now().Add(bodyReadTimeout))
+	body, err := io.ReadAll(io.LimitReader(r.Body, maxBody+1))
+	switch {
+	case errors.Is(err, os.ErrDeadlineExceeded):
+		return nil, http.StatusRequestTimeout, "request body not received within " + bodyReadTimeout.String()
+	case err != nil:
+		return nil, http.StatusBadRequest, "read body: " + err.Error()
+	case len(body) > maxBody:
+		return nil, http.StatusRequestEntityTooLarge, "request body over " + strconv.Itoa(maxBody) + " bytes"
+	case !utf8.Valid(body):
+		return nil, http.StatusBadRequest, "invalid UTF-8 in the request body"
+	}
+	_ = rc.SetReadDeadline(time.Time{})
+	return body, 0, ""
+}
+
+// isJSONMediaType accepts application/json and structured-syntax JSON
+// types (application/vnd.x+json), with any parameters.
+func isJSONMediaType(ct string) bool {
+	mt, _, err := mime.ParseMediaType(ct)
+	if err != nil {
+		return false
+	}
+	return mt == "application/json" || strings.HasPrefix(mt, "application/") && strings.HasSuffix(mt, "+json")
+}
+
+// strictBoolParams are query parameters that change what a request does.
+// A value that is not a boolean is refused rather than read as false
+// (force=ture must not quietly mean "not forced", nor scale=1 "don't
+// scale"), and so is a parameter given twice.
+var strictBoolParams = []string{"force", "scale"}
+
+// checkQuery refuses a query string that does not decode and strict
+// boolean parameters with other values; "" when the query is acceptable.
+func checkQuery(r *http.Request) string {
+	q, err := url.ParseQuery(r.URL.RawQuery)
+	if err != nil {
+		return "invalid query string: " + err.Error()
+	}
+	for _, name := range strictBoolParams {
+		vs, ok := q[name]
+		if !ok {
+			continue
+		}
+		if len(vs) != 1 {
+			return "query parameter " + name + " given " + strconv.Itoa(len(vs)) + " times"
+		}
+		if _, err := strconv.ParseBool(vs[0]); err != nil {
+			return "query parameter " + name + "=" + strconv.Quote(vs[0]) + " is not a boolean (true or false)"
+		}
+	}
+	return ""
 }
 
 // apiError is a refusal with a status and Marathon's {"message"} body.
@@ -118,8 +208,9 @@ func writeError(w http.ResponseWriter, status int, msg string) {
 }
 
 // respondErr answers an error with Marathon's status and body: 400/422
-// from the app model, 409 for a locked app, the apiError's own status, and
-// 503 for a store failure (the leader may be changing).
+// from the app model, 409 for a locked app, the apiError's own status, 413
+// for a change coord refuses as too large, and 503 for another store
+// failure (the leader may be changing).
 func respondErr(w http.ResponseWriter, err error) {
 	var ae *app.Error
 	var le *deploy.LockedError
@@ -131,6 +222,12 @@ func respondErr(w http.ResponseWriter, err error) {
 		writeJSON(w, http.StatusConflict, le.Body())
 	case errors.As(err, &pe):
 		writeError(w, pe.status, pe.message)
+	case errors.Is(err, coord.ErrTooLarge):
+		// The change was refused by coord as a whole, before the leader's
+		// state moved: it is the request that is too big, not the leader
+		// that is failing.
+		writeError(w, http.StatusRequestEntityTooLarge, "the change is too large to store (a node holds at most "+
+			strconv.Itoa(coord.MaxValueSize)+" bytes): "+err.Error())
 	default:
 		writeError(w, http.StatusServiceUnavailable, err.Error())
 	}
@@ -164,6 +261,44 @@ func appNotFound(id app.PathID) error {
 // appID reads an app id from a URL path remainder.
 func appID(raw string) app.PathID {
 	return app.PathID("/" + strings.Trim(raw, "/")).Canonical(app.Root)
+}
+
+// checkPathID refuses an id taken from a URL path whose segments are not
+// Marathon id segments. Unlike an id in a body, which may be relative, an
+// id in a path names one app or group as it is: a dot segment ("..", also
+// sent as %2e%2e or inside %2F) would otherwise resolve to another app or
+// to the root group, and a segment Marathon's pattern refuses (upper case,
+// "*") would create a group no definition could name.
+func checkPathID(raw string) error {
+	for _, seg := range strings.Split(strings.Trim(raw, "/"), "/") {
+		if seg == "" && strings.Trim(raw, "/") == "" {
+			return nil // the root group
+		}
+		if !app.ValidSegment(seg) {
+			return &app.Error{Status: http.StatusBadRequest, Message: "Invalid path id",
+				Details: []app.Violation{{Path: "/id", Errors: []string{"segment " + strconv.Quote(seg) + " of '" + raw + "' " + app.SegmentRule}}}}
+		}
+	}
+	if n := len(appID(raw).SafeName()); n > app.MaxIDLength {
+		return &app.Error{Status: http.StatusBadRequest, Message: "Invalid path id",
+			Details: []app.Violation{{Path: "/id", Errors: []string{"must be at most " + strconv.Itoa(app.MaxIDLength) + " characters, got " + strconv.Itoa(n)}}}}
+	}
+	return nil
+}
+
+// appPath is splitAppPath for a route's {id...}, with the id's segments
+// checked by checkPathID (the task id or version after it is not an id).
+func appPath(raw string) (id app.PathID, verb, arg string, err error) {
+	id, verb, arg = splitAppPath(raw)
+	segs := strings.Split(strings.Trim(raw, "/"), "/")
+	n := len(segs)
+	if verb != "" {
+		n--
+	}
+	if arg != "" {
+		n--
+	}
+	return id, verb, arg, checkPathID(strings.Join(segs[:max(n, 0)], "/"))
 }
 
 // now is the time API changes are stamped with.

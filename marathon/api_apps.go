@@ -69,7 +69,7 @@ func (s *Server) createApp(st *leaderState, w http.ResponseWriter, r *http.Reque
 	now := st.now()
 	app.StampVersion(nil, a, now, false)
 	target := cloneGroup(st.root)
-	if err := target.PutApp(a); err != nil {
+	if err := target.PlaceApp(a); err != nil {
 		respondErr(w, &apiError{status: http.StatusUnprocessableEntity, message: err.Error()})
 		return
 	}
@@ -102,7 +102,11 @@ func splitAppPath(raw string) (id app.PathID, verb, arg string) {
 
 // getAppPath is GET /v2/apps/{id}, …/tasks, …/versions, …/versions/{v}.
 func (s *Server) getAppPath(st *leaderState, w http.ResponseWriter, r *http.Request) {
-	id, verb, arg := splitAppPath(r.PathValue("id"))
+	id, verb, arg, err := appPath(r.PathValue("id"))
+	if err != nil {
+		respondErr(w, err)
+		return
+	}
 	a, ok := st.root.App(id)
 	if !ok {
 		respondErr(w, appNotFound(id))
@@ -172,7 +176,11 @@ func (s *Server) patchApp(st *leaderState, w http.ResponseWriter, r *http.Reques
 }
 
 func (s *Server) updateApp(st *leaderState, w http.ResponseWriter, r *http.Request, mayCreate bool) {
-	id, verb, _ := splitAppPath(r.PathValue("id"))
+	id, verb, _, err := appPath(r.PathValue("id"))
+	if err != nil {
+		respondErr(w, err)
+		return
+	}
 	if verb != "" {
 		writeError(w, http.StatusMethodNotAllowed, "method not allowed")
 		return
@@ -184,7 +192,7 @@ func (s *Server) updateApp(st *leaderState, w http.ResponseWriter, r *http.Reque
 		return
 	}
 	target := cloneGroup(st.root)
-	if err := target.PutApp(next); err != nil {
+	if err := target.PlaceApp(next); err != nil {
 		respondErr(w, &apiError{status: http.StatusUnprocessableEntity, message: err.Error()})
 		return
 	}
@@ -274,7 +282,7 @@ func (s *Server) updateApps(st *leaderState, w http.ResponseWriter, r *http.Requ
 			respondErr(w, err)
 			return
 		}
-		if err := target.PutApp(next); err != nil {
+		if err := target.PlaceApp(next); err != nil {
 			respondErr(w, &apiError{status: http.StatusUnprocessableEntity, message: err.Error()})
 			return
 		}
@@ -289,7 +297,11 @@ func (s *Server) updateApps(st *leaderState, w http.ResponseWriter, r *http.Requ
 
 // postAppPath is POST /v2/apps/{id}/restart.
 func (s *Server) postAppPath(st *leaderState, w http.ResponseWriter, r *http.Request) {
-	id, verb, _ := splitAppPath(r.PathValue("id"))
+	id, verb, _, err := appPath(r.PathValue("id"))
+	if err != nil {
+		respondErr(w, err)
+		return
+	}
 	if verb != "restart" {
 		writeError(w, http.StatusMethodNotAllowed, "method not allowed")
 		return
@@ -317,7 +329,11 @@ func (s *Server) postAppPath(st *leaderState, w http.ResponseWriter, r *http.Req
 
 // deleteAppPath is DELETE /v2/apps/{id}, …/tasks and …/tasks/{taskId}.
 func (s *Server) deleteAppPath(st *leaderState, w http.ResponseWriter, r *http.Request) {
-	id, verb, arg := splitAppPath(r.PathValue("id"))
+	id, verb, arg, err := appPath(r.PathValue("id"))
+	if err != nil {
+		respondErr(w, err)
+		return
+	}
 	cur, ok := st.root.App(id)
 	if !ok {
 		respondErr(w, appNotFound(id))

@@ -2,6 +2,7 @@ package marathon
 
 import (
 	"encoding/json"
+	"math"
 	"net/http"
 	"slices"
 	"time"
@@ -39,12 +40,16 @@ func (s *Server) groupView(st *leaderState, g *app.Group) map[string]any {
 		"version": version, "enforceRole": g.EnforceRole}
 }
 
-func groupID(r *http.Request) app.PathID {
+// groupID reads the group id of a /v2/groups/{id} route; "/" without one.
+func groupID(r *http.Request) (app.PathID, error) {
 	raw := r.PathValue("id")
 	if raw == "" {
-		return app.Root
+		return app.Root, nil
 	}
-	return appID(raw)
+	if err := checkPathID(raw); err != nil {
+		return "", err
+	}
+	return appID(raw), nil
 }
 
 func groupNotFound(id app.PathID) error {
@@ -53,7 +58,11 @@ func groupNotFound(id app.PathID) error {
 
 // getGroup is GET /v2/groups and /v2/groups/{id}.
 func (s *Server) getGroup(st *leaderState, w http.ResponseWriter, r *http.Request) {
-	id := groupID(r)
+	id, err := groupID(r)
+	if err != nil {
+		respondErr(w, err)
+		return
+	}
 	g := st.root.Group(id)
 	if g == nil {
 		respondErr(w, groupNotFound(id))
@@ -64,7 +73,11 @@ func (s *Server) getGroup(st *leaderState, w http.ResponseWriter, r *http.Reques
 
 // postGroup is POST /v2/groups: create a group with its apps.
 func (s *Server) postGroup(st *leaderState, w http.ResponseWriter, r *http.Request) {
-	base := groupID(r)
+	base, err := groupID(r)
+	if err != nil {
+		respondErr(w, err)
+		return
+	}
 	g, err := app.DecodeGroup(readBody(r), base)
 	if err != nil {
 		respondErr(w, err)
@@ -95,7 +108,11 @@ func (s *Server) postGroup(st *leaderState, w http.ResponseWriter, r *http.Reque
 // putGroup is PUT/PATCH /v2/groups/{id}: scaleBy, or a new definition of
 // the group; apps, groups and dependencies absent from the body are kept.
 func (s *Server) putGroup(st *leaderState, w http.ResponseWriter, r *http.Request) {
-	id := groupID(r)
+	id, err := groupID(r)
+	if err != nil {
+		respondErr(w, err)
+		return
+	}
 	body := readBody(r)
 	var keys map[string]json.RawMessage
 	if err := json.Unmarshal(body, &keys); err != nil {
@@ -119,8 +136,14 @@ func (s *Server) putGroup(st *leaderState, w http.ResponseWriter, r *http.Reques
 		}
 		for _, a := range g.Flatten() {
 			cur, _ := st.root.App(a.ID)
+			scaled := float64(cur.Instances)*by + 0.5
+			if scaled > math.MaxInt32 { // as an app's instances may not be
+				respondErr(w, &app.Error{Status: 422, Message: app.MessageNotValid,
+					Details: []app.Violation{{Path: "/scaleBy", Errors: []string{"scales " + string(a.ID) + " above 2147483647 instances"}}}})
+				return
+			}
 			next := cur.Clone()
-			next.Instances = int(float64(cur.Instances)*by + 0.5)
+			next.Instances = int(scaled)
 			app.StampVersion(cur, next, now, false)
 			_ = target.PutApp(next)
 		}
@@ -176,6 +199,15 @@ func (s *Server) putGroup(st *leaderState, w http.ResponseWriter, r *http.Reques
 func (s *Server) mergeGroup(st *leaderState, target, g *app.Group, now time.Time) error {
 	var err error
 	g.Walk(func(sub *app.Group) {
+		// A group cannot take an app's id or sit inside an app.
+		for p := sub.ID; !p.IsRoot(); p = p.Parent() {
+			if _, isApp := target.App(p); isApp && err == nil {
+				err = &apiError{status: http.StatusUnprocessableEntity, message: "group " + string(sub.ID) + ": " + string(p) + " is an app, not a group"}
+			}
+		}
+		if err != nil {
+			return
+		}
 		dst := ensureGroup(target, sub.ID)
 		dst.Dependencies = slices.Clone(sub.Dependencies)
 		dst.EnforceRole = sub.EnforceRole
@@ -190,7 +222,7 @@ func (s *Server) mergeGroup(st *leaderState, target, g *app.Group, now time.Time
 			} else {
 				app.StampVersion(nil, next, now, false)
 			}
-			if perr := target.PutApp(next); perr != nil && err == nil {
+			if perr := target.PlaceApp(next); perr != nil && err == nil {
 				err = &apiError{status: http.StatusUnprocessableEntity, message: perr.Error()}
 			}
 		}
@@ -205,7 +237,11 @@ func (s *Server) mergeGroup(st *leaderState, target, g *app.Group, now time.Time
 
 // deleteGroup is DELETE /v2/groups/{id}.
 func (s *Server) deleteGroup(st *leaderState, w http.ResponseWriter, r *http.Request) {
-	id := groupID(r)
+	id, err := groupID(r)
+	if err != nil {
+		respondErr(w, err)
+		return
+	}
 	if st.root.Group(id) == nil {
 		respondErr(w, groupNotFound(id))
 		return

@@ -63,6 +63,10 @@ func (s *Server) resetDelay(st *leaderState, w http.ResponseWriter, r *http.Requ
 		writeError(w, http.StatusNotFound, "not found")
 		return
 	}
+	if err := checkPathID(raw); err != nil {
+		respondErr(w, err)
+		return
+	}
 	id := appID(raw)
 	a, ok := st.root.App(id)
 	if !ok {

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"slices"
 	"sort"
 	"strconv"
@@ -381,8 +382,10 @@ func (d *decoder) number(field string) float64 {
 	}
 	s, ok := scalarText(v)
 	f, err := strconv.ParseFloat(strings.TrimSpace(s), 64)
-	if !ok || err != nil {
-		d.fail(field, "expected a number, got %s", shown(v))
+	// "NaN" and "Infinity" parse, but no resource is either, and JSON
+	// cannot even print them back.
+	if !ok || err != nil || math.IsNaN(f) || math.IsInf(f, 0) {
+		d.fail(field, "expected a finite number, got %s", shown(v))
 		return 0
 	}
 	return f

@@ -3,6 +3,7 @@ package job
 import (
 	"errors"
 	"fmt"
+	"math"
 	"regexp"
 	"strings"
 	"time"
@@ -79,6 +80,11 @@ const (
 	Dependent
 )
 
+// MaxNameLength bounds a job name. Chronos sets none, but a run's task id
+// (ct:<ms>:<attempt>:<name>:<seq>) names the run's sandbox directory on the
+// agent, which Linux limits to 255 bytes; 200 leaves room for the rest.
+const MaxNameLength = 200
+
 // NamePattern is the job name rule (Chronos' jobNamePattern, anchored).
 var NamePattern = regexp.MustCompile(`^[\w.-]+$`)
 
@@ -95,6 +101,11 @@ func (j *Job) Validate(kind Kind, now time.Time) error {
 		add("name", "required, matching %s", NamePattern)
 	case !NamePattern.MatchString(j.Name):
 		add("name", "%q must match %s (letters, digits, _ . -)", j.Name, NamePattern)
+	case j.Name == "." || j.Name == "..":
+		// The name is a node name in coord, where dot segments are not names.
+		add("name", "%q is not a job name", j.Name)
+	case len(j.Name) > MaxNameLength:
+		add("name", "must be at most %d characters, got %d", MaxNameLength, len(j.Name))
 	}
 	if strings.TrimSpace(j.Command) == "" && len(j.Container) == 0 {
 		add("command", "required (or a container whose image runs by itself)")
@@ -147,8 +158,9 @@ func (j *Job) Validate(kind Kind, now time.Time) error {
 			}
 		}
 	}
-	if j.Retries < 0 {
-		add("retries", "must be 0 or more, got %d", j.Retries)
+	if j.Retries < 0 || j.Retries > math.MaxInt32 {
+		// Chronos reads retries as a Java int.
+		add("retries", "must be from 0 to %d, got %d", math.MaxInt32, j.Retries)
 	}
 	for _, r := range []struct {
 		field string

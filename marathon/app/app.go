@@ -473,6 +473,9 @@ func stripNulls(data []byte) ([]byte, error) {
 	if err := dec.Decode(&m); err != nil {
 		return nil, err
 	}
+	if m == nil { // the body was null: Marathon's reader wants an object
+		return nil, &json.UnmarshalTypeError{Value: "null", Type: jsonObjectType}
+	}
 	if dec.More() {
 		return nil, fmt.Errorf("invalid JSON: data after the top-level object")
 	}

@@ -20,6 +20,11 @@ type Group struct {
 	EnforceRole  bool              `json:"enforceRole"`
 
 	rawID PathID
+	// climbs records that rawID, resolved against the group it was sent
+	// under, climbed above the root (see climbsAboveRoot).
+	climbs bool
+	// rawDeps are the dependencies as sent, which the schema checks.
+	rawDeps []PathID
 }
 
 // MarshalJSON prints empty collections as [].
@@ -71,6 +76,8 @@ func (g *Group) normalize(base PathID, path string, v *violations) {
 		base = Root
 	}
 	g.rawID = g.ID
+	g.climbs = climbsAboveRoot(g.ID, base)
+	g.rawDeps = slices.Clone(g.Dependencies)
 	if g.ID == "" {
 		g.ID = base
 	} else {
@@ -121,6 +128,14 @@ func (g *Group) validate(path string, opts Options, schema, v *violations) {
 		raw := g.rawID
 		for _, m := range ValidatePathID(raw) {
 			v.add(path+"/id", m)
+		}
+	}
+	if g.climbs {
+		v.add(path+"/id", "Path climbs above the root group")
+	}
+	for i, d := range g.rawDeps {
+		if !pathIDPattern.MatchString(string(d)) {
+			schema.add(fmt.Sprintf("%s/dependencies(%d)", path, i), "error.pattern")
 		}
 	}
 	names := map[PathID]string{}
@@ -250,6 +265,23 @@ func (g *Group) PutApp(a *App) error {
 	}
 	parent.Apps = append(parent.Apps, a)
 	return nil
+}
+
+// PlaceApp is PutApp for a definition a client sends: it also refuses an
+// id that would make one id both an app and a group (an app inside an app,
+// or an app taking a group's id), which Marathon's root group validation
+// forbids. Stored trees are loaded with PutApp, which does not judge them,
+// so state written before this check still loads.
+func (g *Group) PlaceApp(a *App) error {
+	for p := a.ID.Parent(); g.ID.IsAncestorOf(p); p = p.Parent() {
+		if _, isApp := g.App(p); isApp {
+			return fmt.Errorf("put app %s: %s is an app, not a group", a.ID, p)
+		}
+	}
+	if g.Group(a.ID) != nil {
+		return fmt.Errorf("put app %s: a group with this id exists", a.ID)
+	}
+	return g.PutApp(a)
 }
 
 // RemoveApp deletes an app; it reports whether the app existed. Groups

@@ -2,6 +2,7 @@ package app
 
 import (
 	"regexp"
+	"strconv"
 	"strings"
 )
 
@@ -12,6 +13,12 @@ import (
 // the enclosing group, as Marathon does for apps nested in group JSON and
 // for dependencies.
 type PathID string
+
+// MaxIDLength bounds an id (without its leading slash). Marathon sets
+// none, but a task id is the id with / as _ plus "." and a 36-character
+// UUID, and the agent makes it a directory name, which Linux limits to 255
+// bytes: a longer id could be stored but never launched.
+const MaxIDLength = 255 - 1 - 36
 
 // Root is the id of the root group.
 const Root PathID = "/"
@@ -140,6 +147,9 @@ func validateID(raw PathID, base PathID, requireAbsolute bool) []string {
 	if len(segs) == 0 {
 		errs = append(errs, "Path must contain at least one path element")
 	}
+	if n := len(raw.Canonical(base.Canonical(Root)).SafeName()); n > MaxIDLength {
+		errs = append(errs, "must be at most "+strconv.Itoa(MaxIDLength)+" characters without its leading slash, got "+strconv.Itoa(n))
+	}
 	if base != "" && len(segs) > 0 && raw.Canonical(base).Parent() != base.Canonical(Root) {
 		errs = append(errs, "Identifier is not child of '"+base.Canonical(Root).String()+"'")
 	}
@@ -149,3 +159,37 @@ func validateID(raw PathID, base PathID, requireAbsolute bool) []string {
 // ValidatePathID reports whether id is a well-formed Marathon id that may
 // name an app or group (not the root, no reserved last segment).
 func ValidatePathID(id PathID) []string { return validateID(id, "", false) }
+
+// SegmentRule is what ValidSegment demands, worded for error messages.
+const SegmentRule = "must fully match regular expression '" + segmentPatternText + "' and not be '.' or '..'"
+
+// ValidSegment reports whether s may be one segment of an id that names an
+// app or group as it is (in a URL path): a Marathon id segment, and not a
+// dot segment, which only relative ids in definitions may use.
+func ValidSegment(s string) bool {
+	return s != "." && s != ".." && segmentPattern.MatchString(s)
+}
+
+// climbsAboveRoot reports whether resolving raw against base uses a ".."
+// with nothing left to remove. Canonical quietly stops at the root (as
+// Marathon's canonicalPath does); a definition that asks to climb above it
+// is refused, as the id it names is not the one it spells.
+func climbsAboveRoot(raw, base PathID) bool {
+	depth := 0
+	if !raw.IsAbsolute() && base != "" {
+		depth = len(base.Segments())
+	}
+	for _, s := range raw.Segments() {
+		switch s {
+		case ".":
+		case "..":
+			if depth == 0 {
+				return true
+			}
+			depth--
+		default:
+			depth++
+		}
+	}
+	return false
+}

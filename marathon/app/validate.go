@@ -3,6 +3,7 @@ package app
 import (
 	"encoding/json"
 	"fmt"
+	"math"
 	"regexp"
 	"slices"
 	"strconv"
@@ -138,6 +139,9 @@ func (a *App) validateSchema() *Error {
 	minF("/disk", a.Disk, 0)
 	minF("/gpus", float64(a.Gpus), 0)
 	minF("/instances", float64(a.Instances), 0)
+	// The RAML declares instances as int32: more is refused while reading,
+	// not attempted.
+	maxF("/instances", float64(a.Instances), math.MaxInt32)
 	minF("/backoffSeconds", float64(a.BackoffSeconds), 0)
 	minF("/backoffFactor", a.BackoffFactor, 1)
 	minF("/maxLaunchDelaySeconds", float64(a.MaxLaunchDelaySeconds), 0)
@@ -233,6 +237,12 @@ func (a *App) validateSemantics(base PathID, opts Options) *Error {
 		for _, m := range ValidatePathID(d) {
 			v.add(fmt.Sprintf("/dependencies(%d)", i), m)
 		}
+		if d == a.ID {
+			v.add(fmt.Sprintf("/dependencies(%d)", i), "An app cannot depend on itself")
+		}
+	}
+	if climbsAboveRoot(raw, base) {
+		v.add("/id", "Path climbs above the root group")
 	}
 
 	cmd, args := a.Cmd != "", len(a.Args) > 0
