@@ -12,7 +12,7 @@ import (
 )
 
 func (s *Server) opts() app.Options {
-	return app.Options{Features: s.cfg.Features}
+	return app.Options{Features: s.cfg.Features, MaxInstances: s.cfg.MaxInstancesPerApp}
 }
 
 // listApps is GET /v2/apps (?id= substring, ?cmd= substring, ?label=k or

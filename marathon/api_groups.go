@@ -2,6 +2,7 @@ package marathon
 
 import (
 	"encoding/json"
+	"fmt"
 	"math"
 	"net/http"
 	"slices"
@@ -137,9 +138,9 @@ func (s *Server) putGroup(st *leaderState, w http.ResponseWriter, r *http.Reques
 		for _, a := range g.Flatten() {
 			cur, _ := st.root.App(a.ID)
 			scaled := float64(cur.Instances)*by + 0.5
-			if scaled > math.MaxInt32 { // as an app's instances may not be
+			if limit := min(math.MaxInt32, s.cfg.MaxInstancesPerApp); scaled > float64(limit) { // as an app's instances may not be
 				respondErr(w, &app.Error{Status: 422, Message: app.MessageNotValid,
-					Details: []app.Violation{{Path: "/scaleBy", Errors: []string{"scales " + string(a.ID) + " above 2147483647 instances"}}}})
+					Details: []app.Violation{{Path: "/scaleBy", Errors: []string{fmt.Sprintf("scales %s above %d instances (--max-instances-per-app)", a.ID, limit)}}}})
 				return
 			}
 			next := cur.Clone()

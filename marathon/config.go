@@ -47,6 +47,9 @@ type Config struct {
 	TaskLaunchTimeout time.Duration
 	// ZKMaxVersions is how many versions of each app are kept (default 50).
 	ZKMaxVersions int
+	// MaxInstancesPerApp caps an app's instances (default 100,000): each
+	// one is a record in memory and in coord.
+	MaxInstancesPerApp int
 	// DeclineOfferDuration is the refuse filter for offers declined while
 	// nothing waits (default 120 s, Marathon's --decline_offer_duration).
 	// Offers that fit nothing waiting are declined for 5 s so new demand is
@@ -82,6 +85,7 @@ const (
 	DefaultReconciliationInterval = 10 * time.Minute
 	DefaultTaskLaunchTimeout      = 5 * time.Minute
 	DefaultZKMaxVersions          = 50
+	DefaultMaxInstancesPerApp     = 100_000
 	DefaultDeclineOfferDuration   = 120 * time.Second
 	DefaultSessionTimeout         = 10 * time.Second
 )
@@ -135,6 +139,9 @@ func (c Config) withDefaults() (Config, error) {
 	}
 	if c.ZKMaxVersions <= 0 {
 		c.ZKMaxVersions = DefaultZKMaxVersions
+	}
+	if c.MaxInstancesPerApp <= 0 {
+		c.MaxInstancesPerApp = DefaultMaxInstancesPerApp
 	}
 	if c.DeclineOfferDuration <= 0 {
 		c.DeclineOfferDuration = DefaultDeclineOfferDuration

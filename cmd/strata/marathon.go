@@ -69,6 +69,7 @@ actions update_apps and view_apps over "app_ids", app IDs or group paths).`,
 	f.DurationVar(&cfg.ReconciliationInterval, "reconciliation-interval", marathon.DefaultReconciliationInterval, "time between task reconciliations")
 	f.DurationVar(&cfg.TaskLaunchTimeout, "task-launch-timeout", marathon.DefaultTaskLaunchTimeout, "staged tasks older than this are killed and replaced")
 	f.IntVar(&cfg.ZKMaxVersions, "zk-max-versions", marathon.DefaultZKMaxVersions, "versions kept per app")
+	f.IntVar(&cfg.MaxInstancesPerApp, "max-instances-per-app", marathon.DefaultMaxInstancesPerApp, "apps asking for more instances are refused (422)")
 	f.DurationVar(&cfg.DeclineOfferDuration, "decline-offer-duration", marathon.DefaultDeclineOfferDuration, "refuse filter for offers declined while nothing waits")
 	f.StringSliceVar(&cfg.Features, "enable-features", nil, "Marathon features to enable, e.g. secrets")
 	f.DurationVar(&cfg.SessionTimeout, "zk-session-timeout", marathon.DefaultSessionTimeout, "coord session timeout")

@@ -21,6 +21,10 @@ type Options struct {
 	// ValidRoles, when not empty, are the roles an app may name in "role"
 	// (Marathon: the --mesos_role and the group's role).
 	ValidRoles []string
+	// MaxInstances, when positive, caps "instances" (Strata's
+	// --max-instances-per-app): every instance costs a record in memory
+	// and in coord, so an absurd count must be refused, not attempted.
+	MaxInstances int
 }
 
 func (o Options) has(feature string) bool { return slices.Contains(o.Features, feature) }
@@ -225,6 +229,9 @@ func (a *App) validateSemantics(base PathID, opts Options) *Error {
 	}
 	for _, m := range validateID(raw.Canonical(base), "", true) {
 		v.add("/id", m)
+	}
+	if opts.MaxInstances > 0 && a.Instances > opts.MaxInstances {
+		v.add("/instances", fmt.Sprintf("must be at most %d (--max-instances-per-app)", opts.MaxInstances))
 	}
 	if base != "" && base != Root {
 		for _, m := range validateID(raw, base, false) {
