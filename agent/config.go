@@ -81,6 +81,9 @@ type Config struct {
 	RefuseRootTasks bool
 	// SessionTimeout is the coord session timeout when Master is zk://.
 	SessionTimeout time.Duration
+	// ZKTLS, when set, reaches coord's secure client port over TLS (the
+	// --zk-tls-* flags); see coord.Config.TLS.
+	ZKTLS *tls.Config
 	// RequestTimeout bounds how long a client may take to send a request's
 	// headers, and again an operator call's body (10 s each), so that slow
 	// or stalled clients (slowloris) cannot hold connections open.

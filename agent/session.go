@@ -110,7 +110,7 @@ func (a *Agent) watchLeader(ctx context.Context, out chan<- string) {
 	var sess *coord.Session
 	for wait := 100 * time.Millisecond; ; wait = min(2*wait, 5*time.Second) {
 		var err error
-		sess, err = coord.Dial(ctx, coord.Config{URL: u, SessionTimeout: a.cfg.SessionTimeout, Logger: a.log})
+		sess, err = coord.Dial(ctx, coord.Config{URL: u, SessionTimeout: a.cfg.SessionTimeout, Logger: a.log, TLS: a.cfg.ZKTLS})
 		if err == nil {
 			break
 		}

@@ -43,4 +43,8 @@
 // Dial creates. In the in-process mode a daemon starts coord/server's
 // embedded server and dials it at zk://127.0.0.1:<port>/strata like any
 // other ensemble.
+//
+// TLS to ZooKeeper's secureClientPort is Config.TLS, beside the URL rather
+// than in it (the zk:// form is Mesos' and has no place for it); the
+// daemons' --zk-tls-ca, --zk-tls-cert and --zk-tls-key fill it in.
 package coord

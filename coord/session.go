@@ -2,6 +2,7 @@ package coord
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -42,6 +43,13 @@ type Config struct {
 	// Logger receives session, election and detection logs; nil means
 	// slog.Default(). go-zookeeper's own chatter goes to it at Debug.
 	Logger *slog.Logger
+
+	// TLS, when set, dials every server of URL inside TLS: ZooKeeper's
+	// secureClientPort (zookeeper.client.secure). The zk:// URL keeps
+	// Mesos' form, so TLS is chosen here and not in it; every server of
+	// one URL must then be a secure port. ServerName is filled in per
+	// server from its host unless set (see tls.go).
+	TLS *tls.Config
 }
 
 // State is the condition of a Session as its holder must act on it.
@@ -93,6 +101,7 @@ type Session struct {
 	grace time.Duration
 	acl   []zk.ACL
 	conn  *zk.Conn
+	tls   *tls.Config // nil for plaintext
 
 	// ctx is cancelled by Close; it bounds the recipes' own ZooKeeper calls.
 	ctx    context.Context
@@ -140,6 +149,7 @@ func Dial(ctx context.Context, cfg Config) (*Session, error) {
 
 	s := &Session{
 		url:        u,
+		tls:        cfg.TLS,
 		log:        log,
 		grace:      cfg.LeaderGrace,
 		acl:        zk.WorldACL(zk.PermAll),

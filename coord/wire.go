@@ -40,7 +40,7 @@ const (
 )
 
 func (s *Session) dial(network, address string, timeout time.Duration) (net.Conn, error) {
-	c, err := net.DialTimeout(network, address, timeout)
+	c, err := dialServer(network, address, timeout, s.tls)
 	if err != nil {
 		return nil, err
 	}

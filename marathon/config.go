@@ -61,6 +61,9 @@ type Config struct {
 	Credential *auth.Credential
 	// MasterTLS reaches https masters (nil: the system's roots).
 	MasterTLS *tls.Config
+	// ZKTLS, when set, reaches coord's secure client port over TLS (the
+	// --zk-tls-* flags), for --zk and a zk:// --master; see coord.Config.TLS.
+	ZKTLS *tls.Config
 	// Auth secures the REST API as the master's flags secure the master:
 	// --authenticate (auto: required outside loopback), --credentials,
 	// --operator-token-file, --acls (update_apps, view_apps), --tls-*.

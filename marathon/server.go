@@ -138,7 +138,7 @@ func (s *Server) Run(ctx context.Context) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 
-	opts := client.Options{Logger: s.log, Timeout: 15 * time.Second, TLSConfig: s.cfg.MasterTLS}
+	opts := client.Options{Logger: s.log, Timeout: 15 * time.Second, TLSConfig: s.cfg.MasterTLS, ZKTLS: s.cfg.ZKTLS}
 	if s.cfg.Credential != nil {
 		opts.Token = s.cfg.Credential.Secret.Reveal()
 	}
@@ -148,7 +148,7 @@ func (s *Server) Run(ctx context.Context) error {
 	}
 	defer ep.Close()
 	zkURL, _ := coord.ParseURL(s.cfg.ZK)
-	sess, err := coord.Dial(ctx, coord.Config{URL: zkURL, SessionTimeout: s.cfg.SessionTimeout, Logger: s.log})
+	sess, err := coord.Dial(ctx, coord.Config{URL: zkURL, SessionTimeout: s.cfg.SessionTimeout, Logger: s.log, TLS: s.cfg.ZKTLS})
 	if err != nil {
 		return fmt.Errorf("marathon: zk %s: %w", zkURL.Redacted(), err)
 	}

@@ -1,6 +1,7 @@
 package master
 
 import (
+	"crypto/tls"
 	"fmt"
 	"log/slog"
 	"time"
@@ -37,6 +38,9 @@ type Config struct {
 	// SessionTimeout is the coord session timeout asked for; the leader
 	// stops leading when its session is lost.
 	SessionTimeout time.Duration
+	// ZKTLS, when set, reaches coord's secure client port over TLS (the
+	// --zk-tls-* flags); see coord.Config.TLS.
+	ZKTLS *tls.Config
 
 	// MinAllocatable is --min-allocatable-resources (nil: Mesos' default,
 	// cpus:0.01 or mem:32); FairnessExcluded is

@@ -155,7 +155,7 @@ func (m *Master) Run(ctx context.Context) error {
 	}()
 
 	url, _ := coord.ParseURL(m.cfg.ZK)
-	sess, err := coord.Dial(ctx, coord.Config{URL: url, SessionTimeout: m.cfg.SessionTimeout, Logger: m.log})
+	sess, err := coord.Dial(ctx, coord.Config{URL: url, SessionTimeout: m.cfg.SessionTimeout, Logger: m.log, TLS: m.cfg.ZKTLS})
 	if err != nil {
 		return fmt.Errorf("master: coord: %w", err)
 	}

@@ -20,6 +20,7 @@ func newAgentCmd() *cobra.Command {
 		credential string
 		masterCA   string
 		allowRoot  bool
+		zkTLS      zkTLSFlags
 	)
 	cmd := &cobra.Command{
 		Use:   "agent",
@@ -65,6 +66,9 @@ with TASK_ERROR unless --allow-root-tasks.`,
 				}
 				cfg.MasterTLS = tc
 			}
+			if cfg.ZKTLS, err = zkTLS.config(); err != nil {
+				return usageError{err}
+			}
 			cfg.RefuseRootTasks = !allowRoot
 			cfg.Logger = newLogger(cmd.ErrOrStderr(), level)
 			cfg.Version = buildVersion()
@@ -88,6 +92,7 @@ with TASK_ERROR unless --allow-root-tasks.`,
 	f.BoolVar(&cfg.SwitchUser, "switch-user", true, "run tasks as their framework's (or command's) user; off: as the agent's user")
 	f.DurationVar(&cfg.GCDelay, "gc-delay", 7*24*time.Hour, "how long sandboxes of finished runs are kept (less under disk pressure)")
 	f.DurationVar(&cfg.SessionTimeout, "zk-session-timeout", 10*time.Second, "coord session timeout")
+	zkTLS.register(f)
 	cfg.Auth.Register(f)
 	f.StringVar(&credential, "credential", "", `this agent's credential for masters: JSON {"principal":"p","secret":"s"} or a "principal secret" line`)
 	f.StringVar(&masterCA, "master-ca", "", "PEM CA bundle: reach masters over https, verified against it")

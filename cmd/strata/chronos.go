@@ -17,6 +17,7 @@ func newChronosCmd() *cobra.Command {
 		logLevel   string
 		credential string
 		masterCA   string
+		zkTLS      zkTLSFlags
 	)
 	cmd := &cobra.Command{
 		Use:   "chronos",
@@ -50,6 +51,11 @@ actions update_jobs and view_jobs over "job_names").`,
 				}
 				cfg.MasterTLS = tc
 			}
+			tc, err := zkTLS.config()
+			if err != nil {
+				return usageError{err}
+			}
+			cfg.ZKTLS = tc
 			cfg.Logger = newLogger(cmd.ErrOrStderr(), level)
 			s, err := chronos.New(cfg)
 			if err != nil {
@@ -77,6 +83,7 @@ actions update_jobs and view_jobs over "job_names").`,
 	f.DurationVar(&cfg.ReconciliationInterval, "reconciliation-interval", time.Minute, "time between reconciliations of active runs with the master")
 	f.DurationVar(&cfg.SettleTimeout, "settle-timeout", 5*time.Second, "how long a new leader waits for the master's word on runs left active before it schedules")
 	f.DurationVar(&cfg.SessionTimeout, "zk-session-timeout", chronos.DefaultSessionTimeout, "coord session timeout")
+	zkTLS.register(f)
 	f.StringVar(&credential, "credential", "", `credential for masters that authenticate frameworks: a file with JSON {"principal":"p","secret":"s"} or a "principal secret" line`)
 	f.StringVar(&masterCA, "master-ca", "", "PEM CA bundle: reach masters over https, verified against it")
 	// --authenticate, --credentials, --operator-token-file, --acls

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"crypto/tls"
 	"fmt"
 	"log/slog"
 	"net"
@@ -45,6 +46,13 @@ type coordServeFlags struct {
 	logLevel      string
 	authenticate  string
 	credentials   string
+
+	securePort    int
+	secureAddress string
+	tlsCert       string
+	tlsKey        string
+	tlsClientCA   string
+	tlsClientAuth string
 }
 
 func newCoordServeCmd() *cobra.Command {
@@ -71,11 +79,24 @@ else gets AUTHFAILED and the connection closes); without it any user:password
 authenticates as its digest, as in ZooKeeper, and znode ACLs decide what it may
 do (Strata's daemons create their nodes world-readable, writable by their
 creator only). Four-letter words (srvr, ruok, mntr...) are answered without
-authentication, as ZooKeeper does; limit them with --4lw-whitelist.`,
+authentication, as ZooKeeper does; limit them with --4lw-whitelist.
+
+TLS is ZooKeeper's secureClientPort: --secure-client-port serves the same
+protocol inside TLS with --tls-cert/--tls-key (zoo.cfg: secureClientPort,
+secureClientPortAddress, ssl.keyStore.location with ssl.keyStore.type=PEM — one
+PEM file with key and chain). Given without --client-port (or a zoo.cfg
+clientPort) there is no plaintext port at all. --tls-client-ca
+(ssl.trustStore.location) makes clients present a certificate from that CA
+(--tls-client-auth, ssl.clientAuth: need by default then, or want or none); a
+verified certificate is the identity x509:<subject DN>, which
+enforce.auth.schemes may list. Clients: --zk-tls-ca (and --zk-tls-cert/--zk-tls-key)
+on strata master, agent, marathon and chronos. Four-letter words work inside
+TLS too.`,
 		Example: `  strata coord serve
   strata coord serve --data-dir /var/lib/strata/coord --client-port 2181
   strata coord serve --config /etc/zookeeper/conf/zoo.cfg
-  strata coord serve --client-port-address 0.0.0.0 --credentials /etc/strata/coord-credentials`,
+  strata coord serve --client-port-address 0.0.0.0 --credentials /etc/strata/coord-credentials
+  strata coord serve --secure-client-port 2281 --tls-cert coord.crt --tls-key coord.key`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			cfg, warnings, err := f.serverConfig(cmd.Flags())
@@ -101,7 +122,7 @@ authentication, as ZooKeeper does; limit them with --4lw-whitelist.`,
 			if err := srv.Start(); err != nil {
 				return err
 			}
-			fmt.Fprintf(cmd.OutOrStdout(), "strata coord serving ZooKeeper protocol on %s (data %s, %s)\n", srv.Addr(), cfg.DataDir, authSummary(cfg))
+			fmt.Fprintf(cmd.OutOrStdout(), "strata coord serving ZooKeeper protocol on %s (data %s, %s)\n", listenSummary(srv), cfg.DataDir, authSummary(cfg))
 			if a := srv.AdminAddr(); a != nil {
 				fmt.Fprintf(cmd.OutOrStdout(), "metrics on http://%s/metrics\n", a)
 			}
@@ -134,6 +155,12 @@ func (f *coordServeFlags) register(fl *pflag.FlagSet) {
 	fl.StringVar(&f.authenticate, "authenticate", "auto",
 		"require sessions to authenticate (zoo.cfg enforce.auth.enabled): auto (only when listening outside loopback), true or false; bare --authenticate means true")
 	fl.Lookup("authenticate").NoOptDefVal = "true"
+	fl.IntVar(&f.securePort, "secure-client-port", -1, "serve the protocol inside TLS on this port, 0 for a free one (zoo.cfg secureClientPort); without --client-port, the only port")
+	fl.StringVar(&f.secureAddress, "secure-client-port-address", "", "address the secure port binds (zoo.cfg secureClientPortAddress; default: --client-port-address)")
+	fl.StringVar(&f.tlsCert, "tls-cert", "", "PEM certificate chain of the secure port (zoo.cfg ssl.keyStore.location)")
+	fl.StringVar(&f.tlsKey, "tls-key", "", "PEM private key of the secure port (default: --tls-cert, for a PEM key store holding both)")
+	fl.StringVar(&f.tlsClientCA, "tls-client-ca", "", "PEM CA bundle client certificates must chain to (zoo.cfg ssl.trustStore.location)")
+	fl.StringVar(&f.tlsClientAuth, "tls-client-auth", "", "client certificates on the secure port: none, want or need (zoo.cfg ssl.clientAuth; default need with a client CA, none without)")
 	fl.StringVar(&f.credentials, "credentials", "",
 		`digest users allowed to addAuth, as principal/secret pairs: JSON {"credentials":[{"principal":"p","secret":"s"}]} or "principal secret" lines`)
 }
@@ -173,11 +200,17 @@ func (f *coordServeFlags) resolveEnforceAuth(fl *pflag.FlagSet, zc *zoocfg.Confi
 	case auth.ModeOff:
 		zc.EnforceAuthEnabled = false
 	case auth.ModeAuto:
-		host := zc.ClientPortAddress
-		zc.EnforceAuthEnabled = host == "" || !auth.IsLoopback(host)
+		outside := func(host string) bool { return host == "" || !auth.IsLoopback(host) }
+		zc.EnforceAuthEnabled = !zc.NoClientPort && outside(zc.ClientPortAddress) ||
+			zc.SecureClientPort >= 0 && outside(zc.SecureClientPortAddress)
 	}
 	if zc.EnforceAuthEnabled && len(zc.EnforceAuthSchemes) == 0 {
 		zc.EnforceAuthSchemes = []string{"digest"}
+		if verifiesClientCerts(*zc) {
+			// A client certificate the secure port verified is as good
+			// an identity as a digest (ZooKeeper's x509 provider).
+			zc.EnforceAuthSchemes = append(zc.EnforceAuthSchemes, "x509")
+		}
 	}
 	return nil
 }
@@ -230,6 +263,9 @@ func (f *coordServeFlags) serverConfig(fl *pflag.FlagSet) (server.Config, []stri
 	set("snap-count", func() { zc.SnapCount = f.snapCount })
 	set("autopurge-snap-retain-count", func() { zc.AutopurgeSnapRetainCount = f.snapRetain })
 	set("super-digest", func() { zc.SuperDigest = f.superDigest })
+	if err := f.applyTLS(fl, &zc); err != nil {
+		return server.Config{}, nil, err
+	}
 	if !fl.Changed("min-session-timeout") && f.config == "" {
 		zc.MinSessionTimeout = 0
 	}
@@ -259,10 +295,20 @@ func (f *coordServeFlags) serverConfig(fl *pflag.FlagSet) (server.Config, []stri
 	if zc.ClientPort < 0 || zc.ClientPort > 65535 {
 		return server.Config{}, nil, fmt.Errorf("--client-port %d: must be 0-65535", zc.ClientPort)
 	}
+	clientAddress := net.JoinHostPort(zc.ClientPortAddress, strconv.Itoa(zc.ClientPort))
+	if zc.NoClientPort {
+		clientAddress = ""
+	}
+	secureAddress, tlsCfg, err := secureListener(zc, f.tlsKey)
+	if err != nil {
+		return server.Config{}, nil, err
+	}
 	return server.Config{
 		DataDir:                zc.DataDir,
 		DataLogDir:             zc.DataLogDir,
-		ClientAddress:          net.JoinHostPort(zc.ClientPortAddress, strconv.Itoa(zc.ClientPort)),
+		ClientAddress:          clientAddress,
+		SecureClientAddress:    secureAddress,
+		TLS:                    tlsCfg,
 		AdminAddress:           zc.AdminAddress,
 		TickTime:               zc.TickTime,
 		MinSessionTimeout:      zc.MinSessionTimeout,
@@ -288,4 +334,87 @@ func splitList(s string) []string {
 		out = append(out, strings.TrimSpace(w))
 	}
 	return out
+}
+
+// applyTLS layers the secure-port flags over zoo.cfg's keys. As in
+// ZooKeeper, a secure port without a plaintext one asked for (no
+// --client-port, no zoo.cfg clientPort) is the only port.
+func (f *coordServeFlags) applyTLS(fl *pflag.FlagSet, zc *zoocfg.Config) error {
+	if fl.Changed("secure-client-port") {
+		zc.SecureClientPort = f.securePort
+		if f.config == "" {
+			zc.NoClientPort = f.securePort >= 0 && !fl.Changed("client-port")
+		}
+	}
+	if fl.Changed("client-port") {
+		zc.NoClientPort = false
+	}
+	if fl.Changed("secure-client-port-address") {
+		zc.SecureClientPortAddress = f.secureAddress
+	} else if zc.SecureClientPortAddress == "" && (f.config == "" || fl.Changed("client-port-address")) {
+		// Strata binds loopback unless told otherwise; the secure port
+		// follows --client-port-address rather than ZooKeeper's
+		// every-interface default, which a zoo.cfg still gets.
+		zc.SecureClientPortAddress = zc.ClientPortAddress
+	}
+	if fl.Changed("tls-cert") {
+		zc.SSL.KeyStoreLocation = f.tlsCert
+	}
+	if fl.Changed("tls-client-ca") {
+		zc.SSL.TrustStoreLocation = f.tlsClientCA
+	}
+	if fl.Changed("tls-client-auth") {
+		zc.SSL.ClientAuth = f.tlsClientAuth
+	}
+	switch {
+	case zc.SecureClientPort >= 0 && zc.SSL.KeyStoreLocation == "":
+		return fmt.Errorf("--secure-client-port needs --tls-cert and --tls-key (zoo.cfg ssl.keyStore.location)")
+	case zc.SecureClientPort < 0 && (f.tlsCert != "" || f.tlsKey != "" || f.tlsClientCA != ""):
+		return fmt.Errorf("--tls-cert, --tls-key and --tls-client-ca are for the secure client port: add --secure-client-port")
+	}
+	return nil
+}
+
+// secureListener builds the secure port's address and TLS configuration,
+// or "" and nil without one. --tls-key defaults to the key store file.
+func secureListener(zc zoocfg.Config, keyFile string) (string, *tls.Config, error) {
+	if zc.SecureClientPort < 0 {
+		return "", nil, nil
+	}
+	if keyFile == "" {
+		keyFile = zc.SSL.KeyStoreLocation
+	}
+	cfg, err := server.ServerTLS(server.TLSFiles{CertFile: zc.SSL.KeyStoreLocation, KeyFile: keyFile,
+		ClientCAFile: zc.SSL.TrustStoreLocation, ClientAuth: zc.SSL.ClientAuth})
+	if err != nil {
+		return "", nil, err
+	}
+	host := zc.SecureClientPortAddress
+	if host == "" {
+		host = "0.0.0.0"
+	}
+	return net.JoinHostPort(host, strconv.Itoa(zc.SecureClientPort)), cfg, nil
+}
+
+// verifiesClientCerts reports whether the secure port will verify client
+// certificates (ssl.clientAuth want or need, need being the default with a
+// trust store).
+func verifiesClientCerts(zc zoocfg.Config) bool {
+	if zc.SecureClientPort < 0 {
+		return false
+	}
+	ca, err := server.ParseClientAuth(zc.SSL.ClientAuth, zc.SSL.TrustStoreLocation != "")
+	return err == nil && (ca == tls.VerifyClientCertIfGiven || ca == tls.RequireAndVerifyClientCert)
+}
+
+// listenSummary names the ports a server listens on for its start line.
+func listenSummary(srv *server.Server) string {
+	var parts []string
+	if a := srv.Addr(); a != nil {
+		parts = append(parts, a.String())
+	}
+	if a := srv.SecureAddr(); a != nil {
+		parts = append(parts, a.String()+" (TLS)")
+	}
+	return strings.Join(parts, " and ")
 }

@@ -16,6 +16,7 @@ func newMarathonCmd() *cobra.Command {
 		logLevel   string
 		credential string
 		masterCA   string
+		zkTLS      zkTLSFlags
 	)
 	cmd := &cobra.Command{
 		Use:   "marathon",
@@ -48,6 +49,11 @@ actions update_apps and view_apps over "app_ids", app IDs or group paths).`,
 				}
 				cfg.MasterTLS = tc
 			}
+			tc, err := zkTLS.config()
+			if err != nil {
+				return usageError{err}
+			}
+			cfg.ZKTLS = tc
 			cfg.Logger = newLogger(cmd.ErrOrStderr(), level)
 			cfg.Version = buildVersion()
 			s, err := marathon.New(cfg)
@@ -73,6 +79,7 @@ actions update_apps and view_apps over "app_ids", app IDs or group paths).`,
 	f.DurationVar(&cfg.DeclineOfferDuration, "decline-offer-duration", marathon.DefaultDeclineOfferDuration, "refuse filter for offers declined while nothing waits")
 	f.StringSliceVar(&cfg.Features, "enable-features", nil, "Marathon features to enable, e.g. secrets")
 	f.DurationVar(&cfg.SessionTimeout, "zk-session-timeout", marathon.DefaultSessionTimeout, "coord session timeout")
+	zkTLS.register(f)
 	f.StringVar(&credential, "credential", "", `credential for masters that authenticate frameworks: a file with JSON {"principal":"p","secret":"s"} or a "principal secret" line`)
 	f.StringVar(&masterCA, "master-ca", "", "PEM CA bundle: reach masters over https, verified against it")
 	// --authenticate, --credentials, --operator-token-file, --acls

@@ -17,6 +17,7 @@ func newMasterCmd() *cobra.Command {
 		logLevel    string
 		minAlloc    string
 		fairExclude []string
+		zkTLS       zkTLSFlags
 	)
 	cmd := &cobra.Command{
 		Use:   "master",
@@ -54,6 +55,11 @@ roles, tasks' users, reservations, quota, weights, draining, teardown;
 				cfg.MinAllocatable = alts
 			}
 			cfg.FairnessExcluded = fairExclude
+			tc, err := zkTLS.config()
+			if err != nil {
+				return usageError{err}
+			}
+			cfg.ZKTLS = tc
 			cfg.Logger = newLogger(cmd.ErrOrStderr(), level)
 			cfg.Version = buildVersion()
 			m, err := master.New(cfg)
@@ -76,6 +82,7 @@ roles, tasks' users, reservations, quota, weights, draining, teardown;
 	f.DurationVar(&cfg.FailoverTimeout, "framework-failover-timeout", 7*24*time.Hour, "failover timeout for frameworks that set none")
 	f.DurationVar(&cfg.ReregisterTimeout, "agent-reregister-timeout", 10*time.Minute, "time agents have to come back after a failover")
 	f.DurationVar(&cfg.SessionTimeout, "zk-session-timeout", 10*time.Second, "coord session timeout")
+	zkTLS.register(f)
 	f.StringVar(&minAlloc, "min-allocatable-resources", "", `offers must hold one of these alternatives, e.g. "cpus:0.1|mem:64" (default: cpus:0.01|mem:32)`)
 	f.StringSliceVar(&fairExclude, "fair-sharing-excluded-resource-names", nil, "resources left out of dominant shares, e.g. gpus")
 	cfg.Auth.Register(f)

@@ -15,10 +15,20 @@ import (
 // (ZooKeeperServer.processPacket → AuthenticationHelper.enforceAuthentication).
 
 // knownAuthScheme reports whether this server has an authentication
-// provider for scheme, as ZooKeeper's ProviderRegistry does by default
-// (ip and digest; sasl and x509 need providers this server lacks).
-func knownAuthScheme(scheme string) bool {
-	return scheme == "digest" || scheme == "ip"
+// provider for scheme, as ZooKeeper's ProviderRegistry does: ip and digest
+// always, x509 when a secure port may verify client certificates (sasl
+// needs a provider this server lacks).
+func (c *Config) knownAuthScheme(scheme string) bool {
+	return slices.Contains(c.authSchemes(), scheme)
+}
+
+// authSchemes lists the schemes knownAuthScheme accepts, for errors.
+func (c *Config) authSchemes() []string {
+	schemes := []string{"digest", "ip"}
+	if c.verifiesClientCerts() {
+		schemes = append(schemes, "x509")
+	}
+	return schemes
 }
 
 // authenticated reports whether a connection's identities include one of
@@ -67,6 +77,14 @@ func (s *Server) addAuth(c *conn, a *jute.AuthPacket, p *pending) {
 	p.zxidFixed = true
 	switch a.Scheme {
 	case "digest":
+	case "x509":
+		// X509AuthenticationProvider.handleAuthentication: the identity
+		// comes from the verified certificate the TLS handshake saw, never
+		// from the packet; without one the auth fails.
+		if !slices.ContainsFunc(c.auth, func(id jute.Id) bool { return id.Scheme == "x509" }) {
+			s.authFailed(c, a.Scheme, "", p)
+		}
+		return
 	case "ip":
 		// IPAuthenticationProvider adds the peer's address whatever the
 		// packet says; the connection has it from the handshake already.

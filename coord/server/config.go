@@ -1,8 +1,10 @@
 package server
 
 import (
+	"crypto/tls"
 	"fmt"
 	"log/slog"
+	"strings"
 	"time"
 
 	"github.com/strata-dc/strata/coord/server/jute"
@@ -16,7 +18,18 @@ type Config struct {
 	DataLogDir string // transaction logs; defaults to DataDir
 
 	// ClientAddress is host:port to listen on; port 0 picks a free one.
+	// Empty means 127.0.0.1:2181 — unless SecureClientAddress is set, in
+	// which case there is no plaintext port at all (ZooKeeper's zoo.cfg with
+	// secureClientPort and no clientPort).
 	ClientAddress string
+	// SecureClientAddress is host:port of ZooKeeper's secureClientPort: the
+	// same protocol inside TLS, served with TLS. Empty for none.
+	SecureClientAddress string
+	// TLS is the secure port's configuration (ServerTLS builds it from PEM
+	// files); required with SecureClientAddress. Its ClientAuth is
+	// ZooKeeper's ssl.clientAuth; a verified client certificate gives the
+	// connection an x509 identity (see tls.go).
+	TLS *tls.Config
 	// AdminAddress serves Prometheus /metrics when set.
 	AdminAddress string
 
@@ -78,7 +91,7 @@ func (c *Config) setDefaults() {
 	if c.DataLogDir == "" {
 		c.DataLogDir = c.DataDir
 	}
-	if c.ClientAddress == "" {
+	if c.ClientAddress == "" && c.SecureClientAddress == "" {
 		c.ClientAddress = "127.0.0.1:2181"
 	}
 	if c.TickTime <= 0 {
@@ -129,9 +142,12 @@ func (c *Config) validate() error {
 	if c.MinSessionTimeout > c.MaxSessionTimeout {
 		return fmt.Errorf("minSessionTimeout %v is above maxSessionTimeout %v", c.MinSessionTimeout, c.MaxSessionTimeout)
 	}
+	if err := c.validateTLS(); err != nil {
+		return err
+	}
 	for _, scheme := range c.EnforceAuthSchemes {
-		if !knownAuthScheme(scheme) {
-			return fmt.Errorf("enforce.auth.schemes: authentication scheme %q is not available (this server has digest and ip)", scheme)
+		if !c.knownAuthScheme(scheme) {
+			return fmt.Errorf("enforce.auth.schemes: authentication scheme %q is not available (this server has %s)", scheme, strings.Join(c.authSchemes(), ", "))
 		}
 	}
 	return nil

@@ -268,6 +268,9 @@ func (c *conn) readLoop() {
 	// dropped, so silent or trickling clients cannot pile up; the deadline
 	// is lifted once the connect request has arrived.
 	_ = c.nc.SetReadDeadline(time.Now().Add(c.s.cfg.HandshakeTimeout))
+	if !c.handshakeTLS() {
+		return
+	}
 	for {
 		if _, err := io.ReadFull(r, hdr[:]); err != nil {
 			return

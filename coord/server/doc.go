@@ -17,4 +17,9 @@
 // authenticate at all. Four-letter words are answered before any session
 // exists and need no authentication, as in ZooKeeper; Config.FourLetterWords
 // limits them.
+//
+// TLS is ZooKeeper's secureClientPort (tls.go): Config.SecureClientAddress
+// serves the same protocol inside TLS, beside the plaintext port or alone;
+// Config.TLS.ClientAuth is ssl.clientAuth, and a verified client
+// certificate gives the connection the identity x509:<subject DN>.
 package server

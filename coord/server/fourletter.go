@@ -94,7 +94,7 @@ func (s *Server) flwSnapshot(word string) (flw.Snapshot, bool) {
 				"expired_sessions": s.stats.expired.Load(),
 			},
 			Conf: flw.Conf{
-				ClientPort:        s.Addr().Port,
+				ClientPort:        s.clientPort(),
 				DataDir:           s.cfg.DataDir,
 				DataLogDir:        s.cfg.DataLogDir,
 				TickTime:          s.cfg.TickTime,

@@ -123,7 +123,7 @@ func (s *Server) handshake(c *conn, req *jute.ConnectRequest) {
 		c.close()
 		return
 	}
-	c.auth = []jute.Id{{Scheme: "ip", ID: c.remoteIP()}}
+	c.auth = append([]jute.Id{{Scheme: "ip", ID: c.remoteIP()}}, c.certIDs()...)
 	to := s.negotiate(req.TimeOut)
 	toMs := int32(to / time.Millisecond)
 	ctx := tree.Ctx{Session: 0, Now: now.UnixMilli(), Super: true}
@@ -249,7 +249,7 @@ func (s *Server) op(r *request) {
 		p.reply.body = s.whoAmI(c)
 		p.need = s.tree.LastZxid()
 	default:
-		ctx := tree.Ctx{Session: c.session, Auth: c.auth, Super: c.super, Now: now.UnixMilli()}
+		ctx := tree.Ctx{Session: c.session, Auth: c.auth, Super: c.super, Now: now.UnixMilli(), X509: s.x509}
 		res := s.tree.Exec(ctx, r.op, r.body)
 		s.logTxn(res.Zxid, res.Txn)
 		p.reply.hdr.Err = res.Err
@@ -276,7 +276,7 @@ func (s *Server) op(r *request) {
 // createSession sent as a request) still spend a zxid on an error
 // transaction; reads and reconfig don't; sasl gets an empty token.
 func (s *Server) malformed(r *request, p *pending) {
-	ctx := tree.Ctx{Session: r.c.session, Auth: r.c.auth, Super: r.c.super, Now: time.Now().UnixMilli()}
+	ctx := tree.Ctx{Session: r.c.session, Auth: r.c.auth, Super: r.c.super, Now: time.Now().UnixMilli(), X509: s.x509}
 	switch r.op {
 	case jute.OpSasl:
 		p.reply.body = &jute.CountResponse{Number: -1} // a null token buffer

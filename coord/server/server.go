@@ -3,6 +3,7 @@ package server
 import (
 	"bytes"
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
@@ -20,10 +21,12 @@ import (
 // Server is one embedded coordination server. Start it, then either Run
 // it under a context or Close it.
 type Server struct {
-	cfg Config
-	log *slog.Logger
+	cfg  Config
+	log  *slog.Logger
+	x509 bool // client certificates are verified: the x509 scheme exists
 
-	ln       net.Listener
+	ln       net.Listener // plaintext client port; nil when only the secure one is served
+	sln      net.Listener // secure client port (TLS); nil without one
 	admin    *adminServer
 	reqs     chan *request
 	calls    chan func() // run on the processor goroutine (4lw, metrics)
@@ -73,6 +76,7 @@ func New(cfg Config) (*Server, error) {
 		perIP:    make(map[string]int),
 	}
 	s.rel.s = s
+	s.x509 = s.cfg.verifiesClientCerts()
 	s.stats.init()
 	return s, nil
 }
@@ -127,30 +131,92 @@ func (s *Server) Start() error {
 	s.snapAt = s.nextSnapAt()
 	s.log.Info("recovered", "zxid", hexID(last), "nodes", t.Stats().Nodes, "sessions", len(s.sessions))
 
-	ln, err := net.Listen("tcp", s.cfg.ClientAddress)
-	if err != nil {
+	if err := s.listen(); err != nil {
 		wal.Close()
-		return fmt.Errorf("listen on %s: %w", s.cfg.ClientAddress, err)
+		return err
 	}
-	s.ln = ln
 	if s.cfg.AdminAddress != "" {
 		s.admin, err = startAdmin(s, s.cfg.AdminAddress)
 		if err != nil {
-			ln.Close()
+			s.closeListeners()
 			wal.Close()
 			return err
 		}
 	}
-	s.wg.Add(2)
+	s.wg.Add(1)
 	go s.process()
-	go s.accept()
-	s.log.Info("serving", "client_address", ln.Addr().String(), "data_dir", s.cfg.DataDir,
-		"tick", s.cfg.TickTime.String(), "force_sync", s.cfg.ForceSync)
+	attrs := []any{"data_dir", s.cfg.DataDir, "tick", s.cfg.TickTime.String(), "force_sync", s.cfg.ForceSync}
+	if s.ln != nil {
+		s.wg.Add(1)
+		go s.accept(s.ln, nil)
+		attrs = append(attrs, "client_address", s.ln.Addr().String())
+	}
+	if s.sln != nil {
+		s.wg.Add(1)
+		go s.accept(s.sln, s.cfg.TLS)
+		attrs = append(attrs, "secure_client_address", s.sln.Addr().String(), "client_auth", clientAuthName(s.cfg.TLS.ClientAuth))
+	}
+	s.log.Info("serving", attrs...)
 	return nil
 }
 
-// Addr is the bound client address (useful with port 0).
-func (s *Server) Addr() *net.TCPAddr { return s.ln.Addr().(*net.TCPAddr) }
+// listen binds the plaintext and secure client ports that are configured.
+func (s *Server) listen() error {
+	if s.cfg.ClientAddress != "" {
+		ln, err := net.Listen("tcp", s.cfg.ClientAddress)
+		if err != nil {
+			return fmt.Errorf("listen on %s: %w", s.cfg.ClientAddress, err)
+		}
+		s.ln = ln
+	}
+	if s.cfg.SecureClientAddress != "" {
+		ln, err := net.Listen("tcp", s.cfg.SecureClientAddress)
+		if err != nil {
+			s.closeListeners()
+			return fmt.Errorf("listen on secure client address %s: %w", s.cfg.SecureClientAddress, err)
+		}
+		s.sln = ln
+	}
+	return nil
+}
+
+func (s *Server) closeListeners() {
+	if s.ln != nil {
+		s.ln.Close()
+	}
+	if s.sln != nil {
+		s.sln.Close()
+	}
+}
+
+// Addr is the bound plaintext client address (useful with port 0), or nil
+// when only a secure client port is served.
+func (s *Server) Addr() *net.TCPAddr {
+	if s.ln == nil {
+		return nil
+	}
+	return s.ln.Addr().(*net.TCPAddr)
+}
+
+// SecureAddr is the bound secure (TLS) client address, or nil without one.
+func (s *Server) SecureAddr() *net.TCPAddr {
+	if s.sln == nil {
+		return nil
+	}
+	return s.sln.Addr().(*net.TCPAddr)
+}
+
+// clientPort is the port conf reports: the plaintext one, or the secure
+// one when that is all there is.
+func (s *Server) clientPort() int {
+	if a := s.Addr(); a != nil {
+		return a.Port
+	}
+	if a := s.SecureAddr(); a != nil {
+		return a.Port
+	}
+	return 0
+}
 
 // AdminAddr is the bound admin address, or nil.
 func (s *Server) AdminAddr() net.Addr {
@@ -180,7 +246,7 @@ func (s *Server) Close() error {
 	var err error
 	s.stopOnce.Do(func() {
 		close(s.stopping)
-		s.ln.Close()
+		s.closeListeners()
 		if s.admin != nil {
 			s.admin.close()
 		}
@@ -220,11 +286,13 @@ func (s *Server) submit(r *request) {
 	}
 }
 
-func (s *Server) accept() {
+// accept serves one client port; with tlsCfg every connection is wrapped
+// in TLS, whose handshake the connection's reader runs (see tls.go).
+func (s *Server) accept(ln net.Listener, tlsCfg *tls.Config) {
 	defer s.wg.Done()
 	var delay time.Duration
 	for {
-		nc, err := s.ln.Accept()
+		nc, err := ln.Accept()
 		if err != nil {
 			select {
 			case <-s.stopping:
@@ -245,6 +313,9 @@ func (s *Server) accept() {
 		delay = 0
 		if tc, ok := nc.(*net.TCPConn); ok {
 			tc.SetNoDelay(true)
+		}
+		if tlsCfg != nil {
+			nc = tls.Server(nc, tlsCfg)
 		}
 		c, ok := s.track(nc)
 		if !ok {

@@ -123,7 +123,7 @@ func Resolve(ctx context.Context, addr string, base Options) (*Endpoint, error) 
 			timeout = defaultTimeout
 		}
 		dctx, cancel := context.WithTimeout(ctx, timeout)
-		sess, err := coord.Dial(dctx, coord.Config{URL: u, Logger: log})
+		sess, err := coord.Dial(dctx, coord.Config{URL: u, Logger: log, TLS: base.ZKTLS})
 		cancel()
 		if err != nil {
 			return nil, fmt.Errorf("--master %s: %w", u.Redacted(), err)

@@ -32,6 +32,10 @@ type Options struct {
 	// TLSConfig is used for https masters (nil: the system's roots).
 	TLSConfig *tls.Config
 
+	// ZKTLS reaches coord's secure client port when Resolve is given a
+	// zk:// master (coord.Config.TLS); nil dials plaintext.
+	ZKTLS *tls.Config
+
 	// DialContext replaces the TCP dialer, e.g. to reach a master through
 	// `ssh host strata dial-stdio`. Unix-socket addresses never use it.
 	DialContext func(ctx context.Context, network, addr string) (net.Conn, error)

@@ -86,9 +86,11 @@ func (c *aclCache) live() int { return len(c.lists) - len(c.free) }
 // fixupACL validates a create or setACL list and expands the "auth" scheme
 // into the caller's authenticated identities, as PrepRequestProcessor's
 // fixupACL: duplicates are dropped, an empty list is invalid, world must be
-// "anyone", "auth" needs at least one digest identity (ip identities are not
-// "authenticated"), and digest and ip ids must be well formed. Every other
-// scheme is invalid: this server registers only the ip and digest providers.
+// "anyone", "auth" needs at least one digest (or x509) identity (ip
+// identities are not "authenticated"), and digest and ip ids must be well
+// formed. x509 ids are valid when Ctx.X509 says the scheme is registered;
+// every other scheme is invalid: this server has only the ip, digest and
+// x509 providers.
 func fixupACL(acl []jute.ACL, c *Ctx) ([]jute.ACL, bool) {
 	if len(acl) == 1 && acl[0].ID.Scheme == "world" && acl[0].ID.ID == "anyone" {
 		return acl, true // the common case, without copying
@@ -113,7 +115,7 @@ func fixupACL(acl []jute.ACL, c *Ctx) ([]jute.ACL, bool) {
 		case "auth":
 			found := false
 			for _, id := range c.Auth {
-				if id.Scheme == "digest" {
+				if id.Scheme == "digest" || id.Scheme == "x509" && c.X509 {
 					found = true
 					out = append(out, jute.ACL{Perms: a.Perms, ID: id})
 				}
@@ -128,6 +130,12 @@ func fixupACL(acl []jute.ACL, c *Ctx) ([]jute.ACL, bool) {
 			out = append(out, a)
 		case "ip":
 			if _, _, ok := parseIPACL(a.ID.ID); !ok {
+				return nil, false
+			}
+			out = append(out, a)
+		case "x509":
+			// X509AuthenticationProvider.isValid accepts any id.
+			if !c.X509 {
 				return nil, false
 			}
 			out = append(out, a)
@@ -183,6 +191,14 @@ func allowed(acl []jute.ACL, perm int32, auth []jute.Id, super bool) bool {
 		case "ip":
 			for _, id := range auth {
 				if id.Scheme == "ip" && ipMatches(id.ID, a.ID.ID) {
+					return true
+				}
+			}
+		case "x509":
+			// Only a verified certificate gives an x509 id; the subject
+			// DN must match exactly (X509AuthenticationProvider.matches).
+			for _, id := range auth {
+				if id.Scheme == "x509" && id.ID == a.ID.ID {
 					return true
 				}
 			}

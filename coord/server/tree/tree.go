@@ -55,6 +55,11 @@ type Ctx struct {
 	Super bool
 	// Now is the wall clock in milliseconds; it becomes ctime and mtime.
 	Now int64
+	// X509 says the x509 scheme is registered (a secure port verifies
+	// client certificates), so ACLs may name x509 ids and "auth" expands
+	// to them, as with ZooKeeper's X509AuthenticationProvider. Without it
+	// x509 ACLs are invalid, as on a ZooKeeper without that provider.
+	X509 bool
 }
 
 // Result is the outcome of one request.

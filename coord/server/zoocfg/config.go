@@ -28,6 +28,22 @@ type Config struct {
 	// ZooKeeper (the CLI binds 127.0.0.1 when no zoo.cfg is given).
 	ClientPortAddress string
 
+	// SecureClientPort is ZooKeeper's secureClientPort: the TLS client
+	// port, -1 (the default) for none, 0 for a free one. A file that gives
+	// it without clientPort has no plaintext port (NoClientPort), as in
+	// ZooKeeper.
+	SecureClientPort int
+	// SecureClientPortAddress is the address the secure port binds, ""
+	// for every interface as in ZooKeeper (which does not default it to
+	// clientPortAddress).
+	SecureClientPortAddress string
+	// NoClientPort says the file gave secureClientPort but not clientPort.
+	NoClientPort bool
+
+	// SSL is the secure port's key and trust material (ssl.* and
+	// zookeeper.ssl.* keys).
+	SSL SSLConfig
+
 	TickTime time.Duration // 2s
 	// MinSessionTimeout and MaxSessionTimeout bound negotiated session
 	// timeouts. Parse derives unset ones (absent or -1) as 2×TickTime and
@@ -92,6 +108,7 @@ type Config struct {
 func Default() Config {
 	return Config{
 		ClientPort:               2181,
+		SecureClientPort:         -1,
 		TickTime:                 2 * time.Second,
 		MinSessionTimeout:        4 * time.Second,
 		MaxSessionTimeout:        40 * time.Second,
@@ -129,6 +146,8 @@ func Parse(r io.Reader) (Config, error) {
 	c.Unknown = map[string]string{}
 	var (
 		minSet, maxSet bool
+		clientSet      bool
+		secureSet      bool
 		servers        []property
 		metrics        = map[string]property{}
 	)
@@ -144,6 +163,7 @@ func Parse(r io.Reader) (Config, error) {
 			c.DataLogDir = p.value
 		case "clientPort":
 			c.ClientPort, err = parseInt(p.value)
+			clientSet = true
 		case "clientPortAddress":
 			c.ClientPortAddress = p.value
 		case "tickTime":
@@ -211,12 +231,18 @@ func Parse(r io.Reader) (Config, error) {
 			c.AdminAddress = p.value
 		case "metricsProvider.className", "metricsProvider.httpHost", "metricsProvider.httpPort":
 			metrics[p.key] = p
-		case "secureClientPort", "secureClientPortAddress":
-			c.Unknown[p.key] = p.value
-			c.Warnings = append(c.Warnings, fmt.Sprintf("line %d: %s: TLS client connections are not supported; only clientPort is served", p.line, p.key))
+		case "secureClientPort":
+			c.SecureClientPort, err = parseInt(p.value)
+			secureSet = true
+		case "secureClientPortAddress":
+			c.SecureClientPortAddress = strings.TrimSpace(p.value)
 		case "dynamicConfigFile":
 			return Config{}, fail("dynamic reconfiguration is for ZooKeeper ensembles; the embedded server is standalone only — run Apache ZooKeeper for an ensemble and point Strata at it with --zk")
 		default:
+			if ok, serr := c.SSL.parse(p.key, p.value); ok {
+				err = serr
+				break
+			}
 			if serverKey.MatchString(p.key) {
 				servers = append(servers, p)
 			}
@@ -226,6 +252,10 @@ func Parse(r io.Reader) (Config, error) {
 			return Config{}, fail("%q: %v", p.value, numError(err))
 		}
 	}
+	if c.SecureClientPortAddress != "" && !secureSet {
+		return Config{}, errors.New("secureClientPortAddress is set but secureClientPort is not set")
+	}
+	c.NoClientPort = secureSet && !clientSet
 
 	if len(servers) > 1 {
 		slices.SortFunc(servers, func(a, b property) int { return a.line - b.line })
@@ -357,6 +387,15 @@ func (c Config) Validate() error {
 	if a := c.ClientPortAddress; a != "" && net.ParseIP(a) == nil && !validHostname(a) {
 		bad("clientPortAddress %q: not an IP address or host name", a)
 	}
+	if c.SecureClientPort < -1 || c.SecureClientPort > 65535 {
+		bad("secureClientPort %d: must be 0-65535", c.SecureClientPort)
+	}
+	if a := c.SecureClientPortAddress; a != "" && net.ParseIP(a) == nil && !validHostname(a) {
+		bad("secureClientPortAddress %q: not an IP address or host name", a)
+	}
+	if c.SecureClientPort >= 0 {
+		errs = append(errs, c.SSL.validate()...)
+	}
 	if c.TickTime <= 0 || c.TickTime%time.Millisecond != 0 {
 		bad("tickTime %v: must be a positive whole number of milliseconds", c.TickTime)
 	} else {
@@ -400,8 +439,8 @@ func (c Config) Validate() error {
 		bad("enforce.auth.enabled is true but enforce.auth.schemes is not set (ZooKeeper requires it; digest is the scheme Strata's clients use)")
 	}
 	for _, scheme := range c.EnforceAuthSchemes {
-		if scheme != "digest" && scheme != "ip" {
-			bad("enforce.auth.schemes: authentication scheme %q is not available (the embedded server has digest and ip)", scheme)
+		if scheme != "digest" && scheme != "ip" && !(scheme == "x509" && c.SecureClientPort >= 0) {
+			bad("enforce.auth.schemes: authentication scheme %q is not available (the embedded server has digest and ip, and x509 with a secureClientPort)", scheme)
 		}
 	}
 	if a := c.AdminAddress; a != "" {

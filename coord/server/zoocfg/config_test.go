@@ -50,10 +50,16 @@ func TestParseEveryKey(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := Config{
-		DataDir:                  "/srv/coord/data",
-		DataLogDir:               "/srv/coord/log",
-		ClientPort:               2282,
-		ClientPortAddress:        "127.0.0.1",
+		DataDir:                 "/srv/coord/data",
+		DataLogDir:              "/srv/coord/log",
+		ClientPort:              2282,
+		ClientPortAddress:       "127.0.0.1",
+		SecureClientPort:        2283,
+		SecureClientPortAddress: "127.0.0.1",
+		SSL: SSLConfig{
+			KeyStoreLocation: "/etc/zookeeper/tls/server.pem", KeyStoreType: "PEM",
+			TrustStoreLocation: "/etc/zookeeper/tls/ca.pem", TrustStoreType: "PEM", ClientAuth: "want",
+		},
 		TickTime:                 500 * time.Millisecond,
 		MinSessionTimeout:        1500 * time.Millisecond,
 		MaxSessionTimeout:        30 * time.Second,
@@ -195,9 +201,9 @@ func TestParseDerivesAndAdjusts(t *testing.T) {
 				t.Errorf("AdminAddress %q, unknown %v", c.AdminAddress, c.Unknown)
 			}
 		}},
-		{"secure port ignored with a warning", "secureClientPort=2281", func(t *testing.T, c Config) {
-			if !warned(c, "TLS") || c.Unknown["secureClientPort"] != "2281" {
-				t.Errorf("warnings %q", c.Warnings)
+		{"secure port alone leaves no plaintext port", "secureClientPort=2281", func(t *testing.T, c Config) {
+			if c.SecureClientPort != 2281 || !c.NoClientPort || len(c.Unknown) != 0 {
+				t.Errorf("SecureClientPort %d, NoClientPort %v, unknown %v", c.SecureClientPort, c.NoClientPort, c.Unknown)
 			}
 		}},
 		{"forceSync yes", "forceSync=yes", func(t *testing.T, c Config) {

@@ -18,6 +18,11 @@
 //
 //	dataDir, dataLogDir                     relative paths resolve against the working directory, as in ZooKeeper
 //	clientPort, clientPortAddress
+//	secureClientPort, secureClientPortAddress   the TLS client port; without clientPort it is the only port, and its
+//	                                        address defaults to every interface, as in ZooKeeper
+//	ssl.keyStore.location/.type, ssl.trustStore.location/.type, ssl.clientAuth   (also zookeeper.ssl.*): PEM stores
+//	                                        only (a key store file holds key and chain); clientAuth none, want or
+//	                                        need; JKS/PKCS#12 and ssl.keyStore.password are refused
 //	tickTime, minSessionTimeout, maxSessionTimeout   milliseconds; -1 or absent = 2×/20× tickTime
 //	maxClientCnxns                          per client IP; 0 = unlimited
 //	4lw.commands.whitelist                  comma-separated, * = all; srvr is always allowed
@@ -30,16 +35,16 @@
 //	globalOutstandingLimit
 //	DigestAuthenticationProvider.superDigest (also with a zookeeper. prefix, as the JVM property is spelt)
 //	enforce.auth.enabled, enforce.auth.schemes  ZooKeeper 3.7+'s enforcement (also with a zookeeper. prefix): true or
-//	                                        false (anything else is an error here); schemes digest and/or ip, required
-//	                                        when enabled
+//	                                        false (anything else is an error here); schemes digest and/or ip (x509 with a
+//	                                        secureClientPort), required when enabled
 //	metricsProvider.className=…PrometheusMetricsProvider with metricsProvider.httpHost/httpPort → AdminAddress
 //	strata.adminAddress                     our own: host:port for Prometheus /metrics
 //
 // Accepted and ignored (kept in Config.Unknown for the caller to log):
 // initLimit, syncLimit, electionAlg, peerType, quorumListenOnAllIPs,
 // standaloneEnabled, reconfigEnabled, localSessions*, admin.* (ZooKeeper's
-// Jetty admin server; its /commands API is not served), secureClientPort and
-// secureClientPortAddress (with a warning: no TLS), other metricsProvider.*
+// Jetty admin server; its /commands API is not served), serverCnxnFactory
+// and the other ssl.* settings (protocols, ciphers, CRL/OCSP), other metricsProvider.*
 // settings, a single server.N line (one server runs standalone, as ZooKeeper
 // does with standaloneEnabled=true), and any other key, since ZooKeeper
 // turns unknown keys into system properties without complaint.
