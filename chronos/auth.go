@@ -31,13 +31,7 @@ var securityOpen = []string{"/ping"}
 
 // loadSecurity reads cfg.Auth for a listener on host.
 func loadSecurity(cfg Config, host string) (*auth.Server, error) {
-	sec, err := cfg.Auth.Load(host)
-	if err != nil {
-		return nil, err
-	}
-	sec.Auth.Open = securityOpen
-	sec.Auth.Realm = "chronos"
-	return sec, nil
+	return cfg.Auth.LoadAPI(host, "chronos", securityOpen...)
 }
 
 // authorize decides whether r's caller may make it: nil or a *auth.Denied.

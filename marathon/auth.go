@@ -41,13 +41,7 @@ var securityOpen = []string{"/ping"}
 
 // loadSecurity reads cfg.Auth for a listener on host.
 func loadSecurity(cfg Config, host string) (*auth.Server, error) {
-	sec, err := cfg.Auth.Load(host)
-	if err != nil {
-		return nil, err
-	}
-	sec.Auth.Open = securityOpen
-	sec.Auth.Realm = "marathon"
-	return sec, nil
+	return cfg.Auth.LoadAPI(host, "marathon", securityOpen...)
 }
 
 // proxyTLS is how a follower reaches an https leader: the roots of

@@ -313,11 +313,8 @@ func (s *Server) serveLocal(w http.ResponseWriter, r *http.Request) {
 		writeDenied(w, err)
 		return
 	}
-	if r.Method != http.MethodGet && r.Method != http.MethodHead {
-		if ok, retry := s.sec.Limiter.Allow(auth.PrincipalOf(r.Context())); !ok {
-			auth.WriteRateLimited(w, auth.PrincipalOf(r.Context()), retry)
-			return
-		}
+	if !s.sec.AllowWrite(w, r) {
+		return
 	}
 	s.mux.ServeHTTP(w, r)
 }

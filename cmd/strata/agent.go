@@ -9,18 +9,16 @@ import (
 
 	"github.com/strata-dc/strata/agent"
 	"github.com/strata-dc/strata/agent/supervise"
-	"github.com/strata-dc/strata/master/auth"
 )
 
 func newAgentCmd() *cobra.Command {
 	var (
-		cfg        agent.Config
-		isolation  string
-		logLevel   string
-		credential string
-		masterCA   string
-		allowRoot  bool
-		zkTLS      zkTLSFlags
+		cfg         agent.Config
+		isolation   string
+		logLevel    string
+		masterFlags masterClientFlags
+		allowRoot   bool
+		zkTLS       zkTLSFlags
 	)
 	cmd := &cobra.Command{
 		Use:   "agent",
@@ -52,20 +50,11 @@ with TASK_ERROR unless --allow-root-tasks.`,
 				return usageError{fmt.Errorf("--isolation: %w", err)}
 			}
 			cfg.Isolation = iso
-			if credential != "" {
-				c, err := auth.LoadCredential(credential)
-				if err != nil {
-					return usageError{fmt.Errorf("--credential: %w", err)}
-				}
-				cfg.Credential = &c
+			cred, masterTLS, err := masterFlags.load()
+			if err != nil {
+				return err
 			}
-			if masterCA != "" {
-				tc, err := auth.ClientTLS(masterCA, "", "")
-				if err != nil {
-					return usageError{fmt.Errorf("--master-ca: %w", err)}
-				}
-				cfg.MasterTLS = tc
-			}
+			cfg.Credential, cfg.MasterTLS = cred, masterTLS
 			if cfg.ZKTLS, err = zkTLS.config(); err != nil {
 				return usageError{err}
 			}
@@ -94,8 +83,7 @@ with TASK_ERROR unless --allow-root-tasks.`,
 	f.DurationVar(&cfg.SessionTimeout, "zk-session-timeout", 10*time.Second, "coord session timeout")
 	zkTLS.register(f)
 	cfg.Auth.Register(f)
-	f.StringVar(&credential, "credential", "", `this agent's credential for masters: JSON {"principal":"p","secret":"s"} or a "principal secret" line`)
-	f.StringVar(&masterCA, "master-ca", "", "PEM CA bundle: reach masters over https, verified against it")
+	masterFlags.register(f, "this agent's credential for masters that run with --authenticate-agents")
 	f.BoolVar(&allowRoot, "allow-root-tasks", false, "let tasks run as root (refused with TASK_ERROR otherwise)")
 	f.StringVar(&logLevel, "log-level", "info", "debug, info, warn or error")
 	_ = cmd.MarkFlagRequired("master")

@@ -8,16 +8,14 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/strata-dc/strata/chronos"
-	"github.com/strata-dc/strata/master/auth"
 )
 
 func newChronosCmd() *cobra.Command {
 	var (
-		cfg        chronos.Config
-		logLevel   string
-		credential string
-		masterCA   string
-		zkTLS      zkTLSFlags
+		cfg         chronos.Config
+		logLevel    string
+		masterFlags masterClientFlags
+		zkTLS       zkTLSFlags
 	)
 	cmd := &cobra.Command{
 		Use:   "chronos",
@@ -37,20 +35,11 @@ actions update_jobs and view_jobs over "job_names").`,
 			if err := level.UnmarshalText([]byte(logLevel)); err != nil {
 				return usageError{fmt.Errorf("--log-level: %w", err)}
 			}
-			if credential != "" {
-				c, err := auth.LoadCredential(credential)
-				if err != nil {
-					return usageError{fmt.Errorf("--credential: %w", err)}
-				}
-				cfg.Credential = &c
+			cred, masterTLS, err := masterFlags.load()
+			if err != nil {
+				return err
 			}
-			if masterCA != "" {
-				tc, err := auth.ClientTLS(masterCA, "", "")
-				if err != nil {
-					return usageError{fmt.Errorf("--master-ca: %w", err)}
-				}
-				cfg.MasterTLS = tc
-			}
+			cfg.Credential, cfg.MasterTLS = cred, masterTLS
 			tc, err := zkTLS.config()
 			if err != nil {
 				return usageError{err}
@@ -84,8 +73,7 @@ actions update_jobs and view_jobs over "job_names").`,
 	f.DurationVar(&cfg.SettleTimeout, "settle-timeout", 5*time.Second, "how long a new leader waits for the master's word on runs left active before it schedules")
 	f.DurationVar(&cfg.SessionTimeout, "zk-session-timeout", chronos.DefaultSessionTimeout, "coord session timeout")
 	zkTLS.register(f)
-	f.StringVar(&credential, "credential", "", `credential for masters that authenticate frameworks: a file with JSON {"principal":"p","secret":"s"} or a "principal secret" line`)
-	f.StringVar(&masterCA, "master-ca", "", "PEM CA bundle: reach masters over https, verified against it")
+	masterFlags.register(f, "credential for masters that authenticate frameworks")
 	// --authenticate, --credentials, --operator-token-file, --acls
 	// (update_jobs, view_jobs), --tls-cert/--tls-key/--tls-client-ca...:
 	// the REST API's security, as the master's.

@@ -32,3 +32,35 @@ func (z *zkTLSFlags) config() (*tls.Config, error) {
 	}
 	return cfg, nil
 }
+
+// masterClientFlags are how a daemon (agent, marathon, chronos) presents
+// itself to masters that authenticate it, and reaches https masters.
+type masterClientFlags struct {
+	credential, ca string
+}
+
+func (m *masterClientFlags) register(f *pflag.FlagSet, whose string) {
+	f.StringVar(&m.credential, "credential", "", whose+`: a file with JSON {"principal":"p","secret":"s"} or a "principal secret" line`)
+	f.StringVar(&m.ca, "master-ca", "", "PEM CA bundle: reach masters over https, verified against it")
+}
+
+// load reads the flags: the credential (nil without --credential) and the
+// TLS configuration for masters (nil without --master-ca).
+func (m *masterClientFlags) load() (*auth.Credential, *tls.Config, error) {
+	var cred *auth.Credential
+	if m.credential != "" {
+		c, err := auth.LoadCredential(m.credential)
+		if err != nil {
+			return nil, nil, usageError{fmt.Errorf("--credential: %w", err)}
+		}
+		cred = &c
+	}
+	var tc *tls.Config
+	if m.ca != "" {
+		var err error
+		if tc, err = auth.ClientTLS(m.ca, "", ""); err != nil {
+			return nil, nil, usageError{fmt.Errorf("--master-ca: %w", err)}
+		}
+	}
+	return cred, tc, nil
+}

@@ -7,16 +7,14 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/strata-dc/strata/marathon"
-	"github.com/strata-dc/strata/master/auth"
 )
 
 func newMarathonCmd() *cobra.Command {
 	var (
-		cfg        marathon.Config
-		logLevel   string
-		credential string
-		masterCA   string
-		zkTLS      zkTLSFlags
+		cfg         marathon.Config
+		logLevel    string
+		masterFlags masterClientFlags
+		zkTLS       zkTLSFlags
 	)
 	cmd := &cobra.Command{
 		Use:   "marathon",
@@ -35,20 +33,11 @@ actions update_apps and view_apps over "app_ids", app IDs or group paths).`,
 			if err := level.UnmarshalText([]byte(logLevel)); err != nil {
 				return usageError{fmt.Errorf("--log-level: %w", err)}
 			}
-			if credential != "" {
-				c, err := auth.LoadCredential(credential)
-				if err != nil {
-					return usageError{fmt.Errorf("--credential: %w", err)}
-				}
-				cfg.Credential = &c
+			cred, masterTLS, err := masterFlags.load()
+			if err != nil {
+				return err
 			}
-			if masterCA != "" {
-				tc, err := auth.ClientTLS(masterCA, "", "")
-				if err != nil {
-					return usageError{fmt.Errorf("--master-ca: %w", err)}
-				}
-				cfg.MasterTLS = tc
-			}
+			cfg.Credential, cfg.MasterTLS = cred, masterTLS
 			tc, err := zkTLS.config()
 			if err != nil {
 				return usageError{err}
@@ -80,8 +69,7 @@ actions update_apps and view_apps over "app_ids", app IDs or group paths).`,
 	f.StringSliceVar(&cfg.Features, "enable-features", nil, "Marathon features to enable, e.g. secrets")
 	f.DurationVar(&cfg.SessionTimeout, "zk-session-timeout", marathon.DefaultSessionTimeout, "coord session timeout")
 	zkTLS.register(f)
-	f.StringVar(&credential, "credential", "", `credential for masters that authenticate frameworks: a file with JSON {"principal":"p","secret":"s"} or a "principal secret" line`)
-	f.StringVar(&masterCA, "master-ca", "", "PEM CA bundle: reach masters over https, verified against it")
+	masterFlags.register(f, "credential for masters that authenticate frameworks")
 	// --authenticate, --credentials, --operator-token-file, --acls
 	// (update_apps, view_apps), --tls-cert/--tls-key/--tls-client-ca...:
 	// the REST API's security, as the master's.

@@ -167,6 +167,33 @@ func (s Settings) Load(listenIP string) (*Server, error) {
 	return srv, nil
 }
 
+// LoadAPI is Load for a framework's REST API (marathon, chronos): realm
+// names it in WWW-Authenticate, and open are the paths no caller needs
+// to authenticate for (the load balancers' probe).
+func (s Settings) LoadAPI(listenIP, realm string, open ...string) (*Server, error) {
+	srv, err := s.Load(listenIP)
+	if err != nil {
+		return nil, err
+	}
+	srv.Auth.Open = open
+	srv.Auth.Realm = realm
+	return srv, nil
+}
+
+// AllowWrite applies --rate-limits to a write (anything but GET and
+// HEAD) by r's principal: over the limit it answers 429 and reports false.
+func (s *Server) AllowWrite(w http.ResponseWriter, r *http.Request) bool {
+	if r.Method == http.MethodGet || r.Method == http.MethodHead {
+		return true
+	}
+	p := PrincipalOf(r.Context())
+	if ok, retry := s.Limiter.Allow(p); !ok {
+		WriteRateLimited(w, p, retry)
+		return false
+	}
+	return true
+}
+
 // Handler wraps h in the authentication middleware.
 func (s *Server) Handler(h http.Handler) http.Handler { return s.Auth.Handler(h) }
 
