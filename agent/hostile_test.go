@@ -63,14 +63,7 @@ func TestIntegration_HostileInput(t *testing.T) {
 		Fingerprint: func() (string, error) { return agentFingerprint(base) },
 	}
 	n := hostile.Run(t, tgt, agentCases(sandbox, string(s.info.ID), string(a.ID())))
-	for _, c := range slow {
-		if line, err := c.WaitClosed(patience); err != nil {
-			t.Error(err)
-		} else {
-			t.Logf("%s: closed by the agent (answer %q)", c.Name, line)
-		}
-		n++
-	}
+	n += hostile.WaitAllClosed(t, "the agent", patience, slow)
 	t.Logf("hostile-input catalogue: %d cases against the agent", n)
 }
 

@@ -38,33 +38,12 @@ func TestIntegration_HostileInput(t *testing.T) {
 	}
 
 	tgt := hostile.Target{Base: a.base,
-		Alive: func() error {
-			// /ping is answered without the leader's lock, /jobs with it:
-			// both must answer, so no case (nor slow client) holds the lock.
-			for _, p := range []string{"/ping", "/v1/scheduler/jobs"} {
-				resp, err := http.Get(a.base + p)
-				if err != nil {
-					return err
-				}
-				_, _ = io.Copy(io.Discard, resp.Body)
-				resp.Body.Close()
-				if resp.StatusCode != http.StatusOK {
-					return fmt.Errorf("GET %s: %d", p, resp.StatusCode)
-				}
-			}
-			return nil
-		},
+		// /ping is answered without the leader's lock, /v1/scheduler/jobs with it.
+		Alive:       hostile.AliveGET(a.base, "/ping", "/v1/scheduler/jobs"),
 		Fingerprint: func() (string, error) { return chronosFingerprint(a.base) },
 	}
 	n := hostile.Run(t, tgt, chronosCases())
-	for _, c := range slow {
-		if line, err := c.WaitClosed(patience); err != nil {
-			t.Error(err)
-		} else {
-			t.Logf("%s: closed by chronos (answer %q)", c.Name, line)
-		}
-		n++
-	}
+	n += hostile.WaitAllClosed(t, "chronos", patience, slow)
 	t.Logf("hostile-input catalogue: %d cases against chronos", n)
 }
 

@@ -3,7 +3,6 @@ package marathon_test
 import (
 	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
 	"slices"
 	"strings"
@@ -53,33 +52,12 @@ func TestIntegration_HostileInput(t *testing.T) {
 	}
 
 	tgt := hostile.Target{Base: a.base,
-		Alive: func() error {
-			// /ping is answered without the leader's lock, /v2/apps with
-			// it: both must answer, so no case left the lock held.
-			for _, p := range []string{"/ping", "/v2/apps"} {
-				resp, err := http.Get(a.base + p)
-				if err != nil {
-					return err
-				}
-				_, _ = io.Copy(io.Discard, resp.Body)
-				resp.Body.Close()
-				if resp.StatusCode != http.StatusOK {
-					return fmt.Errorf("GET %s: %d", p, resp.StatusCode)
-				}
-			}
-			return nil
-		},
+		// /ping is answered without the leader's lock, /v2/apps with it.
+		Alive:       hostile.AliveGET(a.base, "/ping", "/v2/apps"),
 		Fingerprint: func() (string, error) { return marathonFingerprint(a.base) },
 	}
 	n := hostile.Run(t, tgt, marathonCases(deps[0].ID))
-	for _, c := range slow {
-		if line, err := c.WaitClosed(patience); err != nil {
-			t.Error(err)
-		} else {
-			t.Logf("%s: closed by marathon (answer %q)", c.Name, line)
-		}
-		n++
-	}
+	n += hostile.WaitAllClosed(t, "marathon", patience, slow)
 	t.Logf("hostile-input catalogue: %d cases against marathon", n)
 }
 

@@ -85,14 +85,7 @@ func TestIntegration_HostileInput(t *testing.T) {
 	}
 	cases := masterCases(string(s.info.ID), s.stream, string(agent.ID()))
 	n := hostile.Run(t, tgt, cases)
-	for _, c := range slow {
-		if line, err := c.WaitClosed(patience); err != nil {
-			t.Error(err)
-		} else {
-			t.Logf("%s: closed by the master (answer %q)", c.Name, line)
-		}
-		n++
-	}
+	n += hostile.WaitAllClosed(t, "the master", patience, slow)
 	t.Logf("hostile-input catalogue: %d cases against the master", n)
 }
 

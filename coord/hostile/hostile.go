@@ -262,3 +262,38 @@ func (s *SlowClient) WaitClosed(d time.Duration) (string, error) {
 func Nested(prefix string, n int) []byte {
 	return append([]byte(prefix), bytes.Repeat([]byte("["), n)...)
 }
+
+// WaitAllClosed waits up to d for each slow client to be closed by the
+// daemon (named in the log), failing the test for any still open, and
+// returns how many there were (they count as cases).
+func WaitAllClosed(t *testing.T, daemon string, d time.Duration, slow []*SlowClient) int {
+	t.Helper()
+	for _, c := range slow {
+		if line, err := c.WaitClosed(d); err != nil {
+			t.Error(err)
+		} else {
+			t.Logf("%s: closed by %s (answer %q)", c.Name, daemon, line)
+		}
+	}
+	return len(slow)
+}
+
+// AliveGET is a Target.Alive that GETs each path from base and wants 200.
+// Give one path the daemon answers outside its main lock and one it
+// answers under it, so that a case leaving the lock held is caught.
+func AliveGET(base string, paths ...string) func() error {
+	return func() error {
+		for _, p := range paths {
+			resp, err := http.Get(base + p)
+			if err != nil {
+				return err
+			}
+			_, _ = io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode != http.StatusOK {
+				return fmt.Errorf("GET %s: %d", p, resp.StatusCode)
+			}
+		}
+		return nil
+	}
+}
