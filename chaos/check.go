@@ -431,8 +431,21 @@ func (k *checker) checkAcks(full bool) (int, error) {
 	}
 	defer conn.Close()
 	const root = "/chaos-acks"
+	// Only writes acknowledged before the read can be expected in it; and
+	// a server may lag the leader (ZooKeeper's reads are not
+	// linearizable), so sync first, as a client that must see every
+	// acknowledged write does.
+	k.mu.Lock()
+	acked := make(map[string]string, len(k.acked))
+	for p, d := range k.acked {
+		acked[p] = d
+	}
+	k.mu.Unlock()
 	var names []string
 	if err := retry(20*time.Second, func() error {
+		if _, err := conn.Sync(root); err != nil {
+			return err
+		}
 		var err error
 		names, _, err = conn.Children(root)
 		return err
@@ -443,12 +456,6 @@ func (k *checker) checkAcks(full bool) (int, error) {
 	for _, n := range names {
 		have[root+"/"+n] = true
 	}
-	k.mu.Lock()
-	acked := make(map[string]string, len(k.acked))
-	for p, d := range k.acked {
-		acked[p] = d
-	}
-	k.mu.Unlock()
 	for p, d := range acked {
 		if !have[p] {
 			k.violate(InvAckedWrites, p, fmt.Sprintf("acknowledged write %s (data %q) is gone", p, d))

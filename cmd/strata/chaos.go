@@ -47,8 +47,8 @@ invariants are checked all along and once more at the end:
 
 The report gives the faults injected, recovery times (p50/p99/max) and
 the violations; the exit status is 1 when there is any. Process logs are
-kept in --dir. It must run as root (the tasks' supervisors run tasks as
-root).`,
+kept in --dir. Tasks run as the user running strata chaos (the agents
+get --allow-root-tasks, so that may be root).`,
 		Example: `  strata chaos                                  # 2 minutes on the Apache ZooKeeper ensemble
   strata chaos --duration 30m --interval 20s     # the long run of the README
   strata chaos --coord embedded --duration 10m --json > report.json`,
