@@ -295,6 +295,10 @@ func (s *Server) drive(st *leaderState, now time.Time) {
 	if !st.subscribed {
 		return
 	}
+	start := time.Now()
+	defer func() {
+		st.lastDrive, st.driveCost, st.driveDue = start, time.Since(start), false
+	}()
 	cores := func(id string) []deploy.Instance {
 		list := st.appInstances(app.PathID(id))
 		out := make([]deploy.Instance, 0, len(list))
@@ -309,11 +313,13 @@ func (s *Server) drive(st *leaderState, now time.Time) {
 		before := d.Step
 		pr := d.Advance(cores, now)
 		for _, ad := range pr.Decisions {
+			victims := make([]*Instance, 0, len(ad.Decision.Kill))
 			for _, id := range ad.Decision.Kill {
 				if i := st.instances[id]; i != nil {
-					s.kill(st, i)
+					victims = append(victims, i)
 				}
 			}
+			s.killAll(st, victims)
 			s.schedule(st, app.PathID(ad.App.ID), ad.App.Version, ad.Decision.Launch, now)
 		}
 		for _, n := range pr.StepsDone {
@@ -385,11 +391,13 @@ func (s *Server) drive(st *leaderState, now time.Time) {
 		if _, ok := st.root.App(id); ok || locked[string(id)] {
 			continue
 		}
+		var victims []*Instance
 		for _, i := range st.appInstances(id) {
 			if !i.Killing {
-				s.kill(st, i)
+				victims = append(victims, i)
 			}
 		}
+		s.killAll(st, victims)
 	}
 	// The queue forgets apps with nothing waiting.
 	for id := range st.queueSince {

@@ -56,8 +56,15 @@ func (b *eventBus) publish(e event) {
 	}
 }
 
+// subscriberBuffer is how many events a subscriber may fall behind before
+// it is dropped. A large deployment publishes in bursts (a status event
+// per instance of a batch: 10,000 TASK_STAGING as one offer round
+// launches them), which a reader that keeps up on average must be able to
+// absorb; the cost is a slice header per slot (384 KiB per subscriber).
+const subscriberBuffer = 16384
+
 func (b *eventBus) subscribe(filter []string) *subscriber {
-	s := &subscriber{ch: make(chan []byte, 1024), filter: map[string]bool{}, gone: make(chan struct{})}
+	s := &subscriber{ch: make(chan []byte, subscriberBuffer), filter: map[string]bool{}, gone: make(chan struct{})}
 	for _, f := range filter {
 		for _, t := range strings.Split(f, ",") {
 			if t = strings.TrimSpace(t); t != "" {

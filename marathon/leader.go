@@ -24,13 +24,18 @@ type leaderState struct {
 	ctx   context.Context // the term; ends when leadership may be lost
 	store *coord.Store    // fenced by the term
 	sched *client.Scheduler
+	acks  *acker // acknowledges stored updates off the loop
 
 	root        *app.Group
 	versions    map[app.PathID][]string
 	deployments map[string]*deployment
 	instances   map[string]*Instance
 	byApp       map[app.PathID]map[string]*Instance
-	known       map[string]bool // instance nodes that exist in coord
+	// sorted caches appInstances' answer per app until an instance of
+	// the app is added or removed (state changes keep the order), so the
+	// planner, the launch queue and the API do not sort every time.
+	sorted map[app.PathID][]*Instance
+	known  map[string]bool // instance nodes that exist in coord
 
 	limiter     *deploy.RateLimiter
 	stats       map[app.PathID]*placement.Stats
@@ -51,6 +56,13 @@ type leaderState struct {
 	// lastKill is when a kill was last sent per task; kills are resent
 	// until the task ends (a kill sent while disconnected is lost).
 	lastKill map[string]time.Time
+
+	// Status batches drive the deployments through driveSoon (updates.go):
+	// when the last pass ended, what it cost, and a pass put off.
+	lastDrive  time.Time
+	driveCost  time.Duration
+	driveDue   bool
+	driveTimer *time.Timer
 
 	// Readiness probes (readiness.go): in flight, last started, results.
 	probing   map[string]bool
@@ -106,6 +118,9 @@ func (s *Server) lead(ctx context.Context, term *coord.Term, opts client.Options
 		newID:    deploy.NewIDSource(uint64(time.Now().UnixNano())),
 		lastKill: map[string]time.Time{},
 		probing:  map[string]bool{}, lastProbe: map[string]time.Time{}, readiness: map[string]deploy.ReadinessCheckResult{}}
+	st.driveTimer = time.NewTimer(time.Hour)
+	st.driveTimer.Stop()
+	defer st.driveTimer.Stop()
 	// Probes end with the term; wait for them before the next one.
 	defer st.probes.Wait()
 	defer cancel()
@@ -143,6 +158,13 @@ func (s *Server) lead(ctx context.Context, term *coord.Term, opts client.Options
 	st.sched = sched
 	schedErr := make(chan error, 1)
 	go func() { schedErr <- sched.Run(lctx) }()
+	// Closing the client ends the event reader; the ack workers end with
+	// the term (both deferred calls run before these waits).
+	queue := pumpEvents(sched.Events())
+	defer queue.wait()
+	st.acks = startAcker(lctx, sched, s.log)
+	defer st.acks.wait()
+	defer cancel()
 	defer sched.Close()
 
 	s.mu.Lock()
@@ -159,7 +181,7 @@ func (s *Server) lead(ctx context.Context, term *coord.Term, opts client.Options
 	defer tick.Stop()
 	recon := time.NewTicker(s.cfg.ReconciliationInterval)
 	defer recon.Stop()
-	events := sched.Events()
+	ready := queue.ready
 	for {
 		select {
 		case <-lctx.Done():
@@ -183,13 +205,17 @@ func (s *Server) lead(ctx context.Context, term *coord.Term, opts client.Options
 				return fmt.Errorf("master ended the framework: %w", err)
 			}
 			return fmt.Errorf("scheduler connection: %w", err)
-		case ev, ok := <-events:
-			if !ok {
-				events = nil
-				continue
+		case <-ready:
+			evs, open := queue.take(maxBatch)
+			if !open {
+				ready = nil
 			}
 			s.mu.Lock()
-			s.handleEvent(st, ev)
+			s.handleBatch(st, evs)
+			s.mu.Unlock()
+		case <-st.driveTimer.C:
+			s.mu.Lock()
+			s.drivePending(st)
 			s.mu.Unlock()
 		case <-tick.C:
 			s.mu.Lock()
@@ -202,6 +228,10 @@ func (s *Server) lead(ctx context.Context, term *coord.Term, opts client.Options
 		}
 	}
 }
+
+// maxBatch bounds the events handled under one hold of s.mu, so the API
+// and the ticks get their turn while a large backlog is worked off.
+const maxBatch = 4096
 
 // forgetFramework deletes the stored framework ID of a framework the
 // master removed, so the next start registers a new one instead of being
@@ -233,11 +263,13 @@ func (st *leaderState) add(i *Instance) {
 		st.byApp[i.AppID] = m
 	}
 	m[i.TaskID] = i
+	delete(st.sorted, i.AppID)
 }
 
 // remove forgets an instance.
 func (st *leaderState) remove(i *Instance) {
 	delete(st.instances, i.TaskID)
+	delete(st.sorted, i.AppID)
 	if m := st.byApp[i.AppID]; m != nil {
 		delete(m, i.TaskID)
 		if len(m) == 0 {
@@ -246,14 +278,23 @@ func (st *leaderState) remove(i *Instance) {
 	}
 }
 
-// appInstances lists an app's instances, ordered by task id.
+// appInstances lists an app's instances, ordered by task id. The slice is
+// shared (cached until the app's instances change): callers must not
+// modify it, and may keep iterating it while they add or remove instances.
 func (st *leaderState) appInstances(id app.PathID) []*Instance {
+	if out, ok := st.sorted[id]; ok {
+		return out
+	}
 	m := st.byApp[id]
 	out := make([]*Instance, 0, len(m))
 	for _, i := range m {
 		out = append(out, i)
 	}
 	sortInstances(out)
+	if st.sorted == nil {
+		st.sorted = map[app.PathID][]*Instance{}
+	}
+	st.sorted[id] = out
 	return out
 }
 

@@ -5,6 +5,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/strata-dc/strata/marathon/app"
@@ -22,7 +23,8 @@ const (
 	launchRefuse = 1 * time.Second
 )
 
-// handleEvent applies one scheduler event; s.mu is held.
+// handleEvent applies one scheduler event; s.mu is held. Updates normally
+// arrive in batches through handleBatch.
 func (s *Server) handleEvent(st *leaderState, ev *mesos.Event) {
 	switch ev.Type {
 	case mesos.EventSubscribed:
@@ -33,7 +35,7 @@ func (s *Server) handleEvent(st *leaderState, ev *mesos.Event) {
 		}
 	case mesos.EventUpdate:
 		if ev.Update != nil && ev.Update.Status != nil {
-			s.update(st, ev.Update.Status, time.Now())
+			s.statusBatch(st, []*mesos.TaskStatus{ev.Update.Status}, time.Now())
 		}
 	case mesos.EventError:
 		if ev.Error != nil {
@@ -195,12 +197,12 @@ func (st *leaderState) placed(id app.PathID) []placement.Instance {
 func (s *Server) offers(st *leaderState, offers []mesos.Offer, now time.Time) {
 	queue, anyWaiting := s.launchQueue(st, now)
 	var decline []mesos.OfferID
+	var launches []*offerLaunch
 	for k := range offers {
 		offer := offers[k]
 		offer.Resources = offer.Resources.Clone()
 		st.agents[string(offer.AgentID)] = placement.InstanceFromOffer(&offer)
-		var tasks []mesos.TaskInfo
-		var launched []*Instance
+		l := &offerLaunch{offer: offer.ID}
 		for _, w := range queue {
 			if len(w.ready) == 0 {
 				continue
@@ -226,61 +228,19 @@ func (s *Server) offers(st *leaderState, offers []mesos.Offer, now time.Time) {
 				if offer.URL != nil && offer.URL.Address != nil {
 					inst.IP = offer.URL.Address.IP
 				}
-				tasks = append(tasks, ti)
-				launched = append(launched, inst)
+				l.tasks = append(l.tasks, ti)
+				l.launched = append(l.launched, inst)
 				offer.Resources = offer.Resources.Subtract(m.Resources...)
 			}
 			w.ready = w.ready[len(matches):]
 		}
-		if len(tasks) == 0 {
+		if len(l.tasks) == 0 {
 			decline = append(decline, offer.ID)
 			continue
 		}
-		// Persist before launching: a new leader must know every task
-		// that may exist.
-		ctx, cancel := st.opCtx()
-		err := putInstances(ctx, st.store, launched, st.known)
-		cancel()
-		if err != nil {
-			s.log.Error("store launched instances; not launching", "err", err)
-			for _, i := range launched {
-				i.unlaunch()
-			}
-			decline = append(decline, offer.ID)
-			continue
-		}
-		ctx, cancel = st.opCtx()
-		refuse := launchRefuse.Seconds()
-		err = st.sched.Launch(ctx, []mesos.OfferID{offer.ID}, tasks, &mesos.Filters{RefuseSeconds: &refuse})
-		cancel()
-		if err != nil {
-			s.log.Error("launch", "offer", offer.ID, "tasks", len(tasks), "err", err)
-			switch {
-			case errors.Is(err, client.ErrNotSubscribed):
-				// Never sent: the instances wait for the next offer.
-				for _, i := range launched {
-					i.unlaunch()
-				}
-				ctx, cancel := st.opCtx()
-				_ = putInstances(ctx, st.store, launched, st.known)
-				cancel()
-			case errors.Is(err, client.ErrBadRequest):
-				// Refused: nothing was launched; count it as a failure
-				// so the backoff applies and the reason shows.
-				for _, i := range launched {
-					s.terminated(st, i, &mesos.TaskStatus{TaskID: mesos.TaskID(i.TaskID), State: mesos.TaskError,
-						Message: err.Error()}, now)
-				}
-			}
-			// Otherwise the outcome is unknown: reconciliation or the
-			// launch timeout settles it.
-			continue
-		}
-		s.metrics.launched.Add(int64(len(tasks)))
-		for _, i := range launched {
-			s.events.publish(s.statusEvent(st, i, "TASK_STAGING"))
-		}
+		launches = append(launches, l)
 	}
+	decline = append(decline, s.launch(st, launches, now)...)
 	if len(decline) > 0 {
 		refuse := s.cfg.DeclineOfferDuration.Seconds()
 		if anyWaiting {
@@ -296,6 +256,105 @@ func (s *Server) offers(st *leaderState, offers []mesos.Offer, now time.Time) {
 		s.metrics.offersDeclined.Add(int64(len(decline)))
 	}
 	s.offerInterest(st, false)
+}
+
+// maxLaunchCalls bounds the ACCEPTs of an offer round (and the KILLs of a
+// killAll) in flight at once.
+const maxLaunchCalls = 16
+
+// offerLaunch is what an offer round launches on one offer: one ACCEPT.
+type offerLaunch struct {
+	offer    mesos.OfferID
+	tasks    []mesos.TaskInfo
+	launched []*Instance
+	err      error // the ACCEPT's outcome
+}
+
+// launch stores the instances of every launch of an offer round (in as few
+// commits as the request limit allows: a new leader must know every task
+// that may exist), then sends the ACCEPTs concurrently, since each waits
+// for the master's reply, and acts on their outcomes in offer order. It
+// returns the offers to decline: those whose instances could not be
+// stored, which are put back in the queue unlaunched. s.mu is held.
+func (s *Server) launch(st *leaderState, launches []*offerLaunch, now time.Time) (decline []mesos.OfferID) {
+	if len(launches) == 0 {
+		return nil
+	}
+	var writes []instanceWrite
+	for _, l := range launches {
+		for _, i := range l.launched {
+			writes = append(writes, instanceWrite{inst: i})
+		}
+	}
+	ctx, cancel := st.opCtx()
+	failed := writeInstances(ctx, st.store, writes, st.known)
+	cancel()
+	ready := launches[:0:0]
+	for _, l := range launches {
+		var err error
+		for _, i := range l.launched {
+			if e, bad := failed[i.TaskID]; bad {
+				err = e
+				break
+			}
+		}
+		if err == nil {
+			ready = append(ready, l)
+			continue
+		}
+		s.log.Error("store launched instances; not launching", "offer", l.offer, "err", err)
+		for _, i := range l.launched {
+			i.unlaunch()
+		}
+		decline = append(decline, l.offer)
+	}
+	refuse := launchRefuse.Seconds()
+	var wg sync.WaitGroup
+	slots := make(chan struct{}, maxLaunchCalls)
+	for _, l := range ready {
+		wg.Add(1)
+		slots <- struct{}{}
+		go func() {
+			defer wg.Done()
+			defer func() { <-slots }()
+			ctx, cancel := st.opCtx()
+			defer cancel()
+			l.err = st.sched.Launch(ctx, []mesos.OfferID{l.offer}, l.tasks, &mesos.Filters{RefuseSeconds: &refuse})
+		}()
+	}
+	wg.Wait()
+	for _, l := range ready {
+		if err := l.err; err != nil {
+			s.log.Error("launch", "offer", l.offer, "tasks", len(l.tasks), "err", err)
+			switch {
+			case errors.Is(err, client.ErrNotSubscribed):
+				// Never sent: the instances wait for the next offer.
+				for _, i := range l.launched {
+					i.unlaunch()
+				}
+				ctx, cancel := st.opCtx()
+				_ = putInstances(ctx, st.store, l.launched, st.known)
+				cancel()
+			case errors.Is(err, client.ErrBadRequest):
+				// Refused: nothing was launched; count it as a failure
+				// so the backoff applies and the reason shows.
+				failed := make([]*mesos.TaskStatus, 0, len(l.launched))
+				for _, i := range l.launched {
+					failed = append(failed, &mesos.TaskStatus{TaskID: mesos.TaskID(i.TaskID), State: mesos.TaskError,
+						Message: err.Error()})
+				}
+				s.applyStatuses(st, failed, now)
+			}
+			// Otherwise the outcome is unknown: reconciliation or the
+			// launch timeout settles it.
+			continue
+		}
+		s.metrics.launched.Add(int64(len(l.tasks)))
+		for _, i := range l.launched {
+			s.events.publish(s.statusEvent(st, i, "TASK_STAGING"))
+		}
+	}
+	return decline
 }
 
 // offerInterest suppresses offers when no instance waits and revives them
@@ -330,124 +389,12 @@ func (s *Server) offerInterest(st *leaderState, force bool) {
 	}
 }
 
-// update applies a task status: the instance's new state is stored before
-// the update is acknowledged, so an update is never lost to a failover.
-func (s *Server) update(st *leaderState, status *mesos.TaskStatus, now time.Time) {
-	s.metrics.updates.Add(1)
-	defer s.acknowledge(st, status)
-	inst := st.instances[string(status.TaskID)]
-	if inst == nil {
-		if !status.State.IsTerminal() && status.State != mesos.TaskUnreachable {
-			s.log.Warn("killing unknown task", "task", status.TaskID, "state", status.State)
-			ctx, cancel := st.opCtx()
-			_ = st.sched.Kill(ctx, status.TaskID, status.AgentID)
-			cancel()
-		}
-		return
-	}
-	wasHealthy := inst.Healthy
-	if status.State.IsTerminal() {
-		s.terminated(st, inst, status, now)
-		s.drive(st, now)
-		return
-	}
-	switch status.State {
-	case mesos.TaskUnreachable:
-		if inst.State != mesos.TaskUnreachable {
-			inst.UnreachableSince = now
-			if status.UnreachableTime != nil {
-				inst.UnreachableSince = status.UnreachableTime.Time()
-			}
-		}
-	case mesos.TaskRunning:
-		if inst.StartedAt.IsZero() {
-			inst.StartedAt = now
-		}
-		inst.UnreachableSince = time.Time{}
-	}
-	if inst.AgentID == "" {
-		inst.AgentID = string(status.AgentID)
-	}
-	inst.State = status.State
-	if status.Healthy != nil {
-		h := *status.Healthy
-		inst.Healthy = &h
-	}
-	ctx, cancel := st.opCtx()
-	err := putInstances(ctx, st.store, []*Instance{inst}, st.known)
-	cancel()
-	if err != nil {
-		s.log.Error("store instance; leaving the update unacknowledged", "task", inst.TaskID, "err", err)
-		status.UUID = nil // the master resends it
-		return
-	}
-	s.events.publish(s.statusEvent(st, inst, string(status.State)))
-	s.events.publish(event{"eventType": "instance_changed_event", "instanceId": inst.TaskID, "condition": conditionOf(status.State),
-		"runSpecId": inst.AppID, "agentId": inst.AgentID, "host": inst.Host, "runSpecVersion": inst.AppVersion})
-	if (wasHealthy == nil) != (inst.Healthy == nil) || (wasHealthy != nil && *wasHealthy != *inst.Healthy) {
-		if inst.Healthy != nil {
-			s.events.publish(event{"eventType": "health_status_changed_event", "appId": inst.AppID,
-				"taskId": inst.TaskID, "instanceId": inst.TaskID, "version": inst.AppVersion, "alive": *inst.Healthy})
-		}
-	}
-	s.drive(st, now)
-}
-
-// terminated forgets an ended instance; one that ended without being
-// killed counts as a failure for the app's backoff.
-func (s *Server) terminated(st *leaderState, inst *Instance, status *mesos.TaskStatus, now time.Time) {
-	ctx, cancel := st.opCtx()
-	err := deleteInstance(ctx, st.store, inst.TaskID, st.known)
-	cancel()
-	if err != nil {
-		s.log.Error("forget instance; leaving the update unacknowledged", "task", inst.TaskID, "err", err)
-		status.UUID = nil
-		return
-	}
-	st.remove(inst)
-	if !inst.Killing {
-		s.metrics.failed.Add(1)
-		a, ok := st.root.App(inst.AppID)
-		b := deploy.DefaultBackoff
-		if ok {
-			b = specOf(a).Backoff
-		}
-		st.limiter.Failed(deploy.ConfigRef{AppID: string(inst.AppID), Version: inst.Config}, b, now)
-		f := &taskFailure{AppID: string(inst.AppID), Host: inst.Host, Message: status.Message,
-			State: string(status.State), TaskID: inst.TaskID, Timestamp: app.FormatVersion(now),
-			Version: inst.AppVersion, SlaveID: inst.AgentID}
-		st.lastFailure[inst.AppID] = f
-		ctx, cancel := st.opCtx()
-		if _, err := st.store.Put(ctx, failuresDir+"/"+safeName(inst.AppID), f); err != nil {
-			s.log.Warn("store last task failure", "app", inst.AppID, "err", err)
-		}
-		cancel()
-		s.log.Info("task failed", "task", inst.TaskID, "state", status.State, "message", status.Message)
-	} else {
-		s.metrics.killed.Add(1)
-	}
-	s.events.publish(s.statusEvent(st, inst, string(status.State)))
-	s.events.publish(event{"eventType": "instance_changed_event", "instanceId": inst.TaskID, "condition": conditionOf(status.State),
-		"runSpecId": inst.AppID, "agentId": inst.AgentID, "host": inst.Host, "runSpecVersion": inst.AppVersion})
-}
-
 func conditionOf(s mesos.TaskState) string {
 	name := strings.TrimPrefix(string(s), "TASK_")
 	if name == "" {
 		return "Scheduled"
 	}
 	return strings.ToUpper(name[:1]) + strings.ToLower(name[1:])
-}
-
-func (s *Server) acknowledge(st *leaderState, status *mesos.TaskStatus) {
-	if len(status.UUID) == 0 {
-		return
-	}
-	ctx, cancel := st.opCtx()
-	defer cancel()
-	if err := st.sched.Acknowledge(ctx, status); err != nil {
-		s.log.Warn("acknowledge", "task", status.TaskID, "err", err)
-	}
 }
 
 // kill stops an instance: a scheduled one is simply dropped; a launched
@@ -476,6 +423,86 @@ func (s *Server) kill(st *leaderState, inst *Instance) {
 		}
 	}
 	s.sendKill(st, inst)
+}
+
+// killAll is kill for many instances at once (a scale-down, a stopped
+// app): the records are written in as few commits as the request limit
+// allows, and the kills are sent concurrently, so stopping 10,000
+// instances costs a few commits rather than 10,000. s.mu is held.
+func (s *Server) killAll(st *leaderState, list []*Instance) {
+	if len(list) == 0 {
+		return
+	}
+	writes := make([]instanceWrite, 0, len(list))
+	for _, i := range list {
+		switch {
+		case i.scheduled():
+			writes = append(writes, instanceWrite{inst: i, del: true})
+		case !i.Killing:
+			i.Killing = true
+			writes = append(writes, instanceWrite{inst: i})
+		}
+	}
+	var failed map[string]error
+	if len(writes) > 0 {
+		ctx, cancel := st.opCtx()
+		failed = writeInstances(ctx, st.store, writes, st.known)
+		cancel()
+	}
+	var send []*Instance
+	for _, w := range writes {
+		err, bad := failed[w.inst.TaskID]
+		switch {
+		case w.del && bad:
+			s.log.Error("drop scheduled instance", "task", w.inst.TaskID, "err", err)
+		case w.del:
+			st.remove(w.inst)
+		case bad:
+			w.inst.Killing = false
+			s.log.Error("store killing instance", "task", w.inst.TaskID, "err", err)
+		}
+	}
+	for _, i := range list {
+		if !i.scheduled() && i.Killing {
+			send = append(send, i)
+		}
+	}
+	s.sendKills(st, send)
+}
+
+// sendKills is sendKill for many instances, a few calls in flight at once.
+func (s *Server) sendKills(st *leaderState, list []*Instance) {
+	type killCall struct {
+		task   mesos.TaskID
+		agent  mesos.AgentID
+		policy *mesos.KillPolicy
+	}
+	calls := make([]killCall, 0, len(list))
+	now := time.Now()
+	for _, i := range list {
+		st.lastKill[i.TaskID] = now
+		c := killCall{task: mesos.TaskID(i.TaskID), agent: mesos.AgentID(i.AgentID)}
+		if g := st.grace(i); g > 0 {
+			c.policy = &mesos.KillPolicy{GracePeriod: mesos.DurationInfoOf(g)}
+		}
+		calls = append(calls, c)
+	}
+	var wg sync.WaitGroup
+	slots := make(chan struct{}, maxLaunchCalls)
+	for _, c := range calls {
+		wg.Add(1)
+		slots <- struct{}{}
+		go func() {
+			defer wg.Done()
+			defer func() { <-slots }()
+			ctx, cancel := st.opCtx()
+			defer cancel()
+			if err := st.sched.KillWithPolicy(ctx, c.task, c.agent, c.policy); err != nil {
+				s.log.Warn("kill", "task", c.task, "err", err)
+			}
+		}()
+	}
+	wg.Wait()
 }
 
 // killRetry is how long marathon waits for a killed task to end before it

@@ -2,6 +2,7 @@ package marathon
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"maps"
@@ -186,30 +187,123 @@ func commit(ctx context.Context, st *coord.Store, ops []coord.Op) error {
 	return nil
 }
 
+// Instance writes are packed into multis by size: a batch of thousands of
+// status updates costs a few commits (one fsync each), not thousands, while
+// each multi stays well under coord's request limit.
+const (
+	instanceChunkBytes = 768 << 10
+	instanceChunkOps   = 1000
+)
+
+// instanceWrite is one instance's pending write: its record, or (del) the
+// removal of its node.
+type instanceWrite struct {
+	inst *Instance
+	del  bool
+}
+
 // putInstances writes instances (creating or overwriting their nodes).
 func putInstances(ctx context.Context, st *coord.Store, list []*Instance, known map[string]bool) error {
-	var ops []coord.Op
+	ws := make([]instanceWrite, 0, len(list))
 	for _, i := range list {
-		ver := coord.Any
-		if !known[i.TaskID] {
-			ver = coord.Absent
-		}
-		ops = append(ops, coord.SetOp(instancesDir+"/"+i.TaskID, i, ver))
+		ws = append(ws, instanceWrite{inst: i})
 	}
-	if err := commit(ctx, st, ops); err != nil {
-		if !errors.Is(err, coord.ErrNotFound) && !errors.Is(err, coord.ErrVersionConflict) {
-			return fmt.Errorf("store instances: %w", err)
+	if failed := writeInstances(ctx, st, ws, known); len(failed) > 0 {
+		for _, err := range failed {
+			return err
 		}
-		// Our idea of which nodes exist was wrong (a node was removed
-		// behind our back): write each one whatever is there.
-		for _, i := range list {
-			if _, err := st.Put(ctx, instancesDir+"/"+i.TaskID, i); err != nil {
-				return fmt.Errorf("store instance %s: %w", i.TaskID, err)
+	}
+	return nil
+}
+
+// writeInstances applies instance writes in chunks, each one multi, and
+// reports the writes that failed by task id (nil when all are durable).
+// A chunk refused because our idea of which nodes exist was wrong (a node
+// removed or created behind our back) is retried one write at a time,
+// whatever is there; a chunk that fails otherwise fails all its writes,
+// and the later chunks are still tried.
+func writeInstances(ctx context.Context, st *coord.Store, ws []instanceWrite, known map[string]bool) map[string]error {
+	var failed map[string]error
+	fail := func(id string, err error) {
+		if failed == nil {
+			failed = map[string]error{}
+		}
+		failed[id] = err
+	}
+	var ops []coord.Op
+	var chunk []instanceWrite
+	size := 0
+	flush := func() {
+		if len(ops) == 0 {
+			return
+		}
+		_, err := st.Commit(ctx, ops...)
+		if err != nil && (errors.Is(err, coord.ErrNotFound) || errors.Is(err, coord.ErrVersionConflict)) {
+			err = nil
+			for _, w := range chunk {
+				if e := writeInstance(ctx, st, w); e != nil {
+					fail(w.inst.TaskID, e)
+				}
+			}
+		} else if err != nil {
+			for _, w := range chunk {
+				fail(w.inst.TaskID, fmt.Errorf("store instances: %w", err))
 			}
 		}
+		for _, w := range chunk {
+			if _, bad := failed[w.inst.TaskID]; bad {
+				continue
+			}
+			if w.del {
+				delete(known, w.inst.TaskID)
+			} else {
+				known[w.inst.TaskID] = true
+			}
+		}
+		ops, chunk, size = ops[:0], chunk[:0], 0
 	}
-	for _, i := range list {
-		known[i.TaskID] = true
+	for _, w := range ws {
+		path := instancesDir + "/" + w.inst.TaskID
+		var op coord.Op
+		n := len(path) + 64
+		if w.del {
+			if !known[w.inst.TaskID] {
+				continue // never stored, or already gone
+			}
+			op = coord.DeleteOp(path, coord.Any)
+		} else {
+			data, err := json.Marshal(w.inst)
+			if err != nil {
+				fail(w.inst.TaskID, fmt.Errorf("encode instance %s: %w", w.inst.TaskID, err))
+				continue
+			}
+			ver := coord.Any
+			if !known[w.inst.TaskID] {
+				ver = coord.Absent
+			}
+			op, n = coord.SetOp(path, json.RawMessage(data), ver), n+len(data)
+		}
+		if len(ops) > 0 && (size+n > instanceChunkBytes || len(ops) >= instanceChunkOps) {
+			flush()
+		}
+		ops, chunk, size = append(ops, op), append(chunk, w), size+n
+	}
+	flush()
+	return failed
+}
+
+// writeInstance applies one write whatever the node's state: a put
+// creates or overwrites, a delete of a missing node is done.
+func writeInstance(ctx context.Context, st *coord.Store, w instanceWrite) error {
+	path := instancesDir + "/" + w.inst.TaskID
+	if w.del {
+		if err := st.Delete(ctx, path, coord.Any); err != nil && !errors.Is(err, coord.ErrNotFound) {
+			return fmt.Errorf("delete instance %s: %w", w.inst.TaskID, err)
+		}
+		return nil
+	}
+	if _, err := st.Put(ctx, path, w.inst); err != nil {
+		return fmt.Errorf("store instance %s: %w", w.inst.TaskID, err)
 	}
 	return nil
 }
