@@ -264,6 +264,11 @@ func (c *Candidate) loop(k *campaign, sub *subscriber) error {
 				k.retry = time.NewTimer(k.backoff)
 			} else {
 				k.backoff = 0
+				if k.check {
+					// The node step meant to watch went while it looked:
+					// look again now, not after some unrelated wake-up.
+					continue
+				}
 			}
 		}
 		if k.pending != nil && k.pending.ctx.Err() != nil {
