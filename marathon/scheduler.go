@@ -309,20 +309,12 @@ func (s *Server) launch(st *leaderState, launches []*offerLaunch, now time.Time)
 		decline = append(decline, l.offer)
 	}
 	refuse := launchRefuse.Seconds()
-	var wg sync.WaitGroup
-	slots := make(chan struct{}, maxLaunchCalls)
-	for _, l := range ready {
-		wg.Add(1)
-		slots <- struct{}{}
-		go func() {
-			defer wg.Done()
-			defer func() { <-slots }()
-			ctx, cancel := st.opCtx()
-			defer cancel()
-			l.err = st.sched.Launch(ctx, []mesos.OfferID{l.offer}, l.tasks, &mesos.Filters{RefuseSeconds: &refuse})
-		}()
-	}
-	wg.Wait()
+	callAll(len(ready), func(i int) {
+		l := ready[i]
+		ctx, cancel := st.opCtx()
+		defer cancel()
+		l.err = st.sched.Launch(ctx, []mesos.OfferID{l.offer}, l.tasks, &mesos.Filters{RefuseSeconds: &refuse})
+	})
 	for _, l := range ready {
 		if err := l.err; err != nil {
 			s.log.Error("launch", "offer", l.offer, "tasks", len(l.tasks), "err", err)
@@ -487,19 +479,29 @@ func (s *Server) sendKills(st *leaderState, list []*Instance) {
 		}
 		calls = append(calls, c)
 	}
+	callAll(len(calls), func(i int) {
+		c := calls[i]
+		ctx, cancel := st.opCtx()
+		defer cancel()
+		if err := st.sched.KillWithPolicy(ctx, c.task, c.agent, c.policy); err != nil {
+			s.log.Warn("kill", "task", c.task, "err", err)
+		}
+	})
+}
+
+// callAll runs call(0..n-1) concurrently, at most maxLaunchCalls at once,
+// and returns when all have: the master's calls of an offer round or a
+// batch of kills, whose latencies would otherwise add up.
+func callAll(n int, call func(i int)) {
 	var wg sync.WaitGroup
 	slots := make(chan struct{}, maxLaunchCalls)
-	for _, c := range calls {
+	for i := range n {
 		wg.Add(1)
 		slots <- struct{}{}
 		go func() {
 			defer wg.Done()
 			defer func() { <-slots }()
-			ctx, cancel := st.opCtx()
-			defer cancel()
-			if err := st.sched.KillWithPolicy(ctx, c.task, c.agent, c.policy); err != nil {
-				s.log.Warn("kill", "task", c.task, "err", err)
-			}
+			call(i)
 		}()
 	}
 	wg.Wait()

@@ -65,7 +65,7 @@ func (p *tmuxPane) waitScreen(t *testing.T, what string, want ...string) string 
 // and Tasks views and reads what they show.
 func TestIntegration_TopTmux(t *testing.T) {
 	if testing.Short() {
-		t.Skip("starts a whole cluster")
+		t.Skip("-short: starts a whole cluster")
 	}
 	if _, err := exec.LookPath("tmux"); err != nil {
 		t.Skip("tmux is not installed on this machine (apt-get install -y tmux)")
@@ -303,7 +303,7 @@ func countLines(screen string, want ...string) int {
 // succeed in the Jobs view's history strip.
 func TestIntegration_TopTmuxActions(t *testing.T) {
 	if testing.Short() {
-		t.Skip("starts a whole cluster")
+		t.Skip("-short: starts a whole cluster")
 	}
 	if _, err := exec.LookPath("tmux"); err != nil {
 		t.Skip("tmux is not installed on this machine (apt-get install -y tmux)")

@@ -224,13 +224,20 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 // cluster stops).
 func launchTask(t *testing.T, master, command string) string {
 	t.Helper()
+	return launchTaskAs(t, client.Options{Master: master}, "e2e", "e2e-task-1", command)
+}
+
+// launchTaskAs is launchTask for a framework named name reaching the
+// master with opts (a token, say), launching task id.
+func launchTaskAs(t *testing.T, opts client.Options, name, id, command string) string {
+	t.Helper()
 	u, err := user.Current()
 	if err != nil {
 		t.Fatal(err)
 	}
 	s, err := client.NewScheduler(client.SchedulerConfig{
-		Options:   client.Options{Master: master},
-		Framework: &mesos.FrameworkInfo{User: u.Username, Name: "e2e"},
+		Options:   opts,
+		Framework: &mesos.FrameworkInfo{User: u.Username, Name: name},
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -239,7 +246,6 @@ func launchTask(t *testing.T, master, command string) string {
 	runDone := make(chan struct{})
 	go func() { defer close(runDone); _ = s.Run(ctx) }()
 	t.Cleanup(func() { cancel(); <-runDone; s.Close() })
-	const id = "e2e-task-1"
 	deadline := time.After(60 * time.Second)
 	launched := false
 	for {
@@ -254,7 +260,7 @@ func launchTask(t *testing.T, master, command string) string {
 					continue
 				}
 				o := ev.Offers.Offers[0]
-				ti := mesos.TaskInfo{Name: "e2e", TaskID: id, AgentID: o.AgentID,
+				ti := mesos.TaskInfo{Name: name, TaskID: mesos.TaskID(id), AgentID: o.AgentID,
 					Resources: mesos.MustParseResources("cpus:0.1;mem:32"),
 					Command:   &mesos.CommandInfo{Value: command}}
 				if err := s.Launch(ctx, []mesos.OfferID{o.ID}, []mesos.TaskInfo{ti}, nil); err != nil {
@@ -364,7 +370,7 @@ func followLogs(t *testing.T, bin, dir, task string) {
 
 func TestIntegration_Up(t *testing.T) {
 	if testing.Short() {
-		t.Skip("starts a whole cluster")
+		t.Skip("-short: starts a whole cluster")
 	}
 	bin := buildStrata(t)
 	dir, err := os.MkdirTemp("", "strata-up")

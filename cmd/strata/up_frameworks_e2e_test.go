@@ -68,7 +68,7 @@ func countJobs(t *testing.T, bin, dir, name string) int {
 // marathon task's logs and kill; then a restart keeps the app and job.
 func TestIntegration_UpDemo(t *testing.T) {
 	if testing.Short() {
-		t.Skip("starts a whole cluster")
+		t.Skip("-short: starts a whole cluster")
 	}
 	bin := buildStrata(t)
 	dir, err := os.MkdirTemp("", "strata-demo")
